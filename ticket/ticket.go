@@ -1,0 +1,97 @@
+// Package ticket issues and checks ossgate's upload tickets: short HS256 JWTs
+// that the policy step embeds, literally, in the OSS callback body, so that
+// the callback handler can tell which user asked for which upload.
+//
+// A ticket is a bearer credential only for the one object key it names, and
+// only until it expires. It is signed with the service's ticket secret, which
+// never leaves ossgate (OSS only copies the ticket into the callback).
+package ticket
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MinSecretLen is the shortest ticket secret accepted, in bytes.
+const MinSecretLen = 32
+
+// Issuer is the `iss` claim of every ticket, so an app JWT signed with the
+// same secret by mistake can never pass as a ticket.
+const Issuer = "ossgate-ticket"
+
+// Claims is what a ticket binds.
+type Claims struct {
+	User        string    `json:"sub"`
+	Bucket      string    `json:"bkt"`
+	Key         string    `json:"key"`
+	Size        int64     `json:"size"` // declared size: the most OSS may report
+	ContentType string    `json:"ct"`
+	Filename    string    `json:"fn,omitempty"`
+	ExpiresAt   time.Time `json:"-"`
+}
+
+type jwtClaims struct {
+	Bucket      string `json:"bkt"`
+	Key         string `json:"key"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"ct"`
+	Filename    string `json:"fn,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// ErrInvalid wraps every reason a ticket is refused.
+var ErrInvalid = errors.New("invalid upload ticket")
+
+// Sign returns the compact JWT for c, valid until c.ExpiresAt.
+func Sign(secret []byte, c Claims, now time.Time) (string, error) {
+	if len(secret) < MinSecretLen {
+		return "", fmt.Errorf("ticket secret must be at least %d bytes", MinSecretLen)
+	}
+	if c.User == "" || c.Bucket == "" || c.Key == "" || c.ExpiresAt.IsZero() {
+		return "", errors.New("ticket needs user, bucket, key and expiry")
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
+		Bucket:      c.Bucket,
+		Key:         c.Key,
+		Size:        c.Size,
+		ContentType: c.ContentType,
+		Filename:    c.Filename,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Subject:   c.User,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
+		},
+	})
+	return tok.SignedString(secret)
+}
+
+// Verify checks the signature (HS256 only), issuer and expiry of token at
+// time now and returns its claims. Every failure wraps ErrInvalid.
+func Verify(secret []byte, token string, now time.Time) (Claims, error) {
+	var jc jwtClaims
+	_, err := jwt.ParseWithClaims(token, &jc, func(*jwt.Token) (any, error) { return secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	)
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if jc.Subject == "" || jc.Bucket == "" || jc.Key == "" {
+		return Claims{}, fmt.Errorf("%w: missing claims", ErrInvalid)
+	}
+	return Claims{
+		User:        jc.Subject,
+		Bucket:      jc.Bucket,
+		Key:         jc.Key,
+		Size:        jc.Size,
+		ContentType: jc.ContentType,
+		Filename:    jc.Filename,
+		ExpiresAt:   jc.ExpiresAt.Time.UTC(),
+	}, nil
+}
