@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+
+	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/ossemu"
+	"github.com/ossgate/ossgate/policy"
+	"github.com/ossgate/ossgate/static"
+	"github.com/ossgate/ossgate/store"
+	"github.com/ossgate/ossgate/web"
+)
+
+// shutdownGrace bounds how long in-flight requests may take to finish after
+// SIGINT/SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+// app is a started ossgate: listeners bound, database open.
+type app struct {
+	cfg Config
+	log *slog.Logger
+	emu *ossemu.Emulator // local mode only
+	db  store.Store
+	ln  net.Listener
+	hs  *http.Server
+}
+
+// start opens the database, binds the listeners (the emulator's first in
+// local mode, so the URLs that name it are right even on port 0) and wires
+// the server. The caller runs serve.
+func start(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("OSSGATE_ADDR %s: %w", cfg.Addr, err)
+	}
+	if cfg.Local {
+		if err = a.startEmulator(); err != nil {
+			return nil, err
+		}
+	}
+	if a.db, err = store.Open(ctx, a.cfg.DB); err != nil {
+		return nil, fmt.Errorf("OSSGATE_DB: %w", err)
+	}
+	srv, err := a.server(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.hs = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+func (a *app) server(ctx context.Context) (*web.Server, error) {
+	c := a.cfg
+	issuer, err := policy.NewIssuer(policy.IssuerConfig{
+		Credentials:      c.Credentials,
+		Region:           c.Region,
+		Bucket:           c.Bucket,
+		UploadURL:        c.UploadURL,
+		CallbackURL:      c.PublicURL + "/api/uploads/callback",
+		CallbackBodyType: c.CallbackBodyType,
+		TicketSecret:     c.TicketSecret,
+		KeyPrefix:        c.KeyPrefix,
+		MaxSize:          c.MaxSize,
+		AllowedTypes:     c.AllowedTypes,
+		TTL:              c.PolicyTTL,
+		DefaultVersion:   c.SignatureVer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	metrics := web.NewMetrics()
+	keys, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: c.CallbackKeyHosts, OnFetch: metrics.KeyLookup})
+	if err != nil {
+		return nil, fmt.Errorf("OSSGATE_CALLBACK_KEY_HOSTS: %w", err)
+	}
+	auth := web.AuthConfig{Secret: c.JWTSecret, PublicKey: c.JWTPublicKey, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: 30 * time.Second}
+	if c.JWTJWKSURL != "" {
+		jwks, err := keyfunc.NewDefaultCtx(ctx, []string{c.JWTJWKSURL})
+		if err != nil {
+			return nil, fmt.Errorf("OSSGATE_JWT_JWKS_URL: %w", err)
+		}
+		auth.JWKS = jwks.Keyfunc
+	}
+	return web.New(web.Options{
+		Issuer:         issuer,
+		Verifier:       &callback.Verifier{Keys: keys, TicketSecret: c.TicketSecret},
+		Store:          a.db,
+		Auth:           auth,
+		DevTokens:      c.Local,
+		Static:         static.FS,
+		RateLimit:      c.RateLimit,
+		CORSOrigins:    c.CORSOrigins,
+		TrustedProxies: c.TrustedProxies,
+		UploadURL:      c.UploadURL,
+		Metrics:        metrics,
+		Logger:         a.log,
+	})
+}
+
+// startEmulator runs the local OSS emulator and points the upload URL, the
+// key allowlist and (when not set) the public URL at the bound addresses.
+func (a *app) startEmulator() error {
+	c := &a.cfg
+	emu, err := ossemu.New(ossemu.Config{
+		Bucket:      c.Bucket,
+		Region:      c.Region,
+		Credentials: map[string]string{c.Credentials.AccessKeyID: c.Credentials.AccessKeySecret},
+		Dir:         c.LocalOSSDir,
+		Logger:      a.log.With("component", "ossemu"),
+	})
+	if err != nil {
+		return fmt.Errorf("local OSS emulator: %w", err)
+	}
+	ln, err := emu.Listen(c.LocalOSSAddr)
+	if err != nil {
+		return fmt.Errorf("OSSGATE_LOCAL_OSS_ADDR %s: %w", c.LocalOSSAddr, err)
+	}
+	a.emu = emu
+	go func() {
+		if err := emu.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("local OSS emulator stopped", "err", err)
+		}
+	}()
+	if c.uploadURLDefaulted {
+		c.UploadURL = "http://" + emu.Addr()
+	}
+	c.CallbackKeyHosts = append(c.CallbackKeyHosts, emu.Addr())
+	if c.publicURLDefaulted {
+		_, port, _ := net.SplitHostPort(a.ln.Addr().String())
+		c.PublicURL = "http://localhost:" + port
+	}
+	return nil
+}
+
+// serve answers requests until ctx is done, then lets in-flight requests
+// finish (bounded by shutdownGrace) and closes everything.
+func (a *app) serve(ctx context.Context) error {
+	defer a.close()
+	served := make(chan error, 1)
+	go func() { served <- a.hs.Serve(a.ln) }()
+	a.log.Info("listening", "addr", a.ln.Addr().String(), "local_mode", a.cfg.Local, "bucket", a.cfg.Bucket, "db", dbBackend(a.cfg.DB))
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing in-flight requests", "grace", shutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := a.hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *app) close() {
+	if a.emu != nil {
+		a.emu.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	if a.ln != nil {
+		a.ln.Close()
+	}
+}
+
+// URL is where the API listens, as a browser on this machine reaches it.
+func (a *app) URL() string {
+	_, port, _ := net.SplitHostPort(a.ln.Addr().String())
+	return "http://localhost:" + port
+}
+
+// announce tells a person where to look; it prints no secrets.
+func (a *app) announce(w io.Writer) {
+	fmt.Fprintf(w, "ossgate listening on %s — open %s/\n", a.ln.Addr(), a.URL())
+	if a.emu != nil {
+		fmt.Fprintf(w, "local mode (no OSS credentials): OSS emulator at http://%s, bucket %q, objects in %s/, records in %s\n",
+			a.emu.Addr(), a.cfg.Bucket, a.cfg.LocalOSSDir, a.cfg.DB)
+		fmt.Fprintln(w, "set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and see README.md) to use real OSS")
+	}
+}
+
+func dbBackend(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
+}

@@ -1,0 +1,437 @@
+package main
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ossgate/ossgate/policy"
+	"github.com/ossgate/ossgate/ticket"
+	"github.com/ossgate/ossgate/web"
+)
+
+// Config is every setting ossgate reads, read once at start (see API.md).
+type Config struct {
+	Local bool // no OSS credentials: run the embedded OSS emulator
+
+	Credentials    policy.Credentials
+	Bucket, Region string
+	UploadURL      string
+	Addr           string
+	PublicURL      string
+	SignatureVer   policy.Version
+
+	JWTSecret    []byte
+	JWTPublicKey crypto.PublicKey
+	JWTJWKSURL   string
+	JWTIssuer    string
+	JWTAudience  string
+
+	TicketSecret     []byte
+	KeyPrefix        string
+	MaxSize          int64
+	AllowedTypes     []string
+	PolicyTTL        time.Duration
+	CallbackKeyHosts []string
+	CallbackBodyType policy.BodyType
+	DB               string
+	TrustedProxies   []*net.IPNet
+	RateLimit        web.RateLimit
+	CORSOrigins      []string
+
+	LocalOSSAddr string // emulator listen address (local mode)
+	LocalOSSDir  string // where the emulator keeps objects (local mode)
+
+	// In local mode these follow the addresses actually bound.
+	uploadURLDefaulted, publicURLDefaulted bool
+}
+
+const (
+	defaultAllowedTypes = "image/*,video/*,audio/*,application/pdf,text/plain"
+	localBucket         = "ossgate-local"
+	localRegion         = "cn-hangzhou"
+)
+
+// loadConfig reads the environment through getenv and returns the config or
+// every problem found, one error per problem, each naming its variable.
+// Secret values never appear in the errors.
+func loadConfig(getenv func(string) string) (Config, []error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+
+	var c Config
+	id, secret := getenv("OSS_ACCESS_KEY_ID"), getenv("OSS_ACCESS_KEY_SECRET")
+	switch {
+	case id == "" && secret == "":
+		c.Local = true
+	case id == "":
+		bad("OSS_ACCESS_KEY_ID", "must be set when OSS_ACCESS_KEY_SECRET is (set both, or neither for local mode)")
+	case secret == "":
+		bad("OSS_ACCESS_KEY_SECRET", "must be set when OSS_ACCESS_KEY_ID is (set both, or neither for local mode)")
+	}
+	c.Credentials = policy.Credentials{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: getenv("OSS_SESSION_TOKEN")}
+
+	c.LocalOSSAddr = env("OSSGATE_LOCAL_OSS_ADDR", "127.0.0.1:9000")
+	c.LocalOSSDir = env("OSSGATE_LOCAL_OSS_DIR", "ossgate-local-oss")
+	if c.Local {
+		if _, _, err := net.SplitHostPort(c.LocalOSSAddr); err != nil {
+			bad("OSSGATE_LOCAL_OSS_ADDR", "must be host:port, e.g. 127.0.0.1:9000")
+		}
+		c.Credentials = policy.Credentials{AccessKeyID: "LOCAL" + randomHex(8), AccessKeySecret: randomHex(24)}
+	}
+
+	c.Bucket = env("OSS_BUCKET", "")
+	c.Region = strings.TrimPrefix(env("OSS_REGION", ""), "oss-")
+	if c.Local {
+		if c.Bucket == "" {
+			c.Bucket = localBucket
+		}
+		if c.Region == "" {
+			c.Region = localRegion
+		}
+	}
+	if c.Bucket == "" {
+		bad("OSS_BUCKET", "required outside local mode, e.g. examplebucket")
+	} else if !validBucket(c.Bucket) {
+		bad("OSS_BUCKET", "%q is not a valid bucket name (3-63 of a-z, 0-9, -)", c.Bucket)
+	}
+	if c.Region == "" {
+		bad("OSS_REGION", "required outside local mode, e.g. cn-hangzhou")
+	} else if !validRegion(c.Region) {
+		bad("OSS_REGION", "%q is not a region id like cn-hangzhou", c.Region)
+	}
+
+	c.UploadURL = env("OSSGATE_UPLOAD_URL", "")
+	if c.UploadURL == "" {
+		if c.Local {
+			c.UploadURL, c.uploadURLDefaulted = "http://"+c.LocalOSSAddr, true
+		} else if c.Bucket != "" && c.Region != "" {
+			c.UploadURL = fmt.Sprintf("https://%s.oss-%s.aliyuncs.com", c.Bucket, c.Region)
+		}
+	} else if err := checkBaseURL(c.UploadURL); err != nil {
+		bad("OSSGATE_UPLOAD_URL", "%v", err)
+	}
+
+	c.Addr = env("OSSGATE_ADDR", ":8080")
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("OSSGATE_ADDR", "must be host:port or :port, e.g. :8080")
+	}
+
+	c.PublicURL = strings.TrimRight(env("OSSGATE_PUBLIC_URL", ""), "/")
+	if c.PublicURL == "" && c.Local {
+		c.PublicURL, c.publicURLDefaulted = "http://localhost"+portSuffix(c.Addr), true
+	}
+	if c.PublicURL == "" {
+		bad("OSSGATE_PUBLIC_URL", "required outside local mode: the base URL OSS uses to reach this service")
+	} else if err := checkBaseURL(c.PublicURL); err != nil {
+		bad("OSSGATE_PUBLIC_URL", "%v", err)
+	}
+
+	v, err := policy.ParseVersion(env("OSSGATE_SIGNATURE_VERSION", "v4"))
+	if err != nil {
+		bad("OSSGATE_SIGNATURE_VERSION", "must be v4 or v1")
+	}
+	c.SignatureVer = v
+
+	loadJWT(&c, getenv, bad)
+
+	if s := getenv("OSSGATE_TICKET_SECRET"); s != "" {
+		if len(s) < ticket.MinSecretLen {
+			bad("OSSGATE_TICKET_SECRET", "must be at least %d bytes (it is %d)", ticket.MinSecretLen, len(s))
+		}
+		c.TicketSecret = []byte(s)
+	} else if c.Local {
+		c.TicketSecret = []byte(randomHex(32))
+	} else {
+		bad("OSSGATE_TICKET_SECRET", "required outside local mode (at least %d bytes, the same on every instance)", ticket.MinSecretLen)
+	}
+
+	c.KeyPrefix = env("OSSGATE_KEY_PREFIX", "uploads/")
+	if !validKeyPrefix(c.KeyPrefix) {
+		bad("OSSGATE_KEY_PREFIX", "%q must be made of A-Z a-z 0-9 . _ - /, end with /, and hold no .. or //", c.KeyPrefix)
+	}
+
+	c.MaxSize = 100 << 20
+	if s := env("OSSGATE_MAX_SIZE", ""); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case err != nil:
+			bad("OSSGATE_MAX_SIZE", "must be a whole number of bytes, got %q", s)
+		case n < 1 || n > 5<<30:
+			bad("OSSGATE_MAX_SIZE", "must be between 1 and 5368709120 (5 GiB, OSS's PostObject limit)")
+		default:
+			c.MaxSize = n
+		}
+	}
+
+	c.AllowedTypes = splitList(env("OSSGATE_ALLOWED_TYPES", defaultAllowedTypes))
+	for _, t := range c.AllowedTypes {
+		if !validTypePattern(t) {
+			bad("OSSGATE_ALLOWED_TYPES", "%q is not a media type like image/png or image/*", t)
+		}
+	}
+	if len(c.AllowedTypes) == 0 {
+		bad("OSSGATE_ALLOWED_TYPES", "must list at least one content type")
+	}
+
+	c.PolicyTTL = 10 * time.Minute
+	if s := env("OSSGATE_POLICY_TTL", ""); s != "" {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			bad("OSSGATE_POLICY_TTL", "must be a Go duration like 10m, got %q", s)
+		case d < time.Minute || d > 24*time.Hour:
+			bad("OSSGATE_POLICY_TTL", "must be between 1m and 24h")
+		default:
+			c.PolicyTTL = d
+		}
+	}
+
+	c.CallbackKeyHosts = splitList(env("OSSGATE_CALLBACK_KEY_HOSTS", "gosspublic.alicdn.com"))
+	for _, h := range c.CallbackKeyHosts {
+		if !validHostPort(h) {
+			bad("OSSGATE_CALLBACK_KEY_HOSTS", "%q is not a host or host:port", h)
+		}
+	}
+
+	switch env("OSSGATE_CALLBACK_BODY_TYPE", "json") {
+	case "json":
+		c.CallbackBodyType = policy.BodyJSON
+	case "form":
+		c.CallbackBodyType = policy.BodyForm
+	default:
+		bad("OSSGATE_CALLBACK_BODY_TYPE", "must be json or form")
+	}
+
+	c.DB = env("OSSGATE_DB", "ossgate.db")
+
+	for _, s := range splitList(env("OSSGATE_TRUSTED_PROXIES", "")) {
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			bad("OSSGATE_TRUSTED_PROXIES", "%q is not a CIDR like 100.64.0.0/10", s)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+
+	rl, err := parseRateLimit(env("OSSGATE_RATE_LIMIT", "20/s,burst=40"))
+	if err != nil {
+		bad("OSSGATE_RATE_LIMIT", "%v", err)
+	}
+	c.RateLimit = rl
+
+	def := ""
+	if c.Local {
+		def = "*"
+	}
+	c.CORSOrigins = splitList(env("OSSGATE_CORS_ORIGINS", def))
+	for _, o := range c.CORSOrigins {
+		if o != "*" && checkBaseURL(o) != nil {
+			bad("OSSGATE_CORS_ORIGINS", "%q is not an origin like https://app.example.com", o)
+		}
+	}
+	return c, errs
+}
+
+// loadJWT reads how callers' tokens are verified: exactly one of a shared
+// secret, a PEM public key file or a JWKS URL (local mode generates a secret).
+func loadJWT(c *Config, getenv func(string) string, bad func(string, string, ...any)) {
+	secret, keyFile, jwks := getenv("OSSGATE_JWT_SECRET"), strings.TrimSpace(getenv("OSSGATE_JWT_PUBLIC_KEY_FILE")), strings.TrimSpace(getenv("OSSGATE_JWT_JWKS_URL"))
+	c.JWTIssuer = strings.TrimSpace(getenv("OSSGATE_JWT_ISSUER"))
+	c.JWTAudience = strings.TrimSpace(getenv("OSSGATE_JWT_AUDIENCE"))
+	set := 0
+	for _, s := range []string{secret, keyFile, jwks} {
+		if s != "" {
+			set++
+		}
+	}
+	switch {
+	case set > 1:
+		bad("OSSGATE_JWT_SECRET", "set only one of OSSGATE_JWT_SECRET, OSSGATE_JWT_PUBLIC_KEY_FILE, OSSGATE_JWT_JWKS_URL")
+		return
+	case set == 0 && c.Local:
+		c.JWTSecret = []byte(randomHex(32))
+		return
+	case set == 0:
+		bad("OSSGATE_JWT_SECRET", "one of OSSGATE_JWT_SECRET, OSSGATE_JWT_PUBLIC_KEY_FILE, OSSGATE_JWT_JWKS_URL is required outside local mode")
+		return
+	}
+	switch {
+	case secret != "":
+		if len(secret) < 32 {
+			bad("OSSGATE_JWT_SECRET", "must be at least 32 bytes for HS256 (it is %d)", len(secret))
+		}
+		c.JWTSecret = []byte(secret)
+	case keyFile != "":
+		key, err := readPublicKey(keyFile)
+		if err != nil {
+			bad("OSSGATE_JWT_PUBLIC_KEY_FILE", "%v", err)
+		}
+		c.JWTPublicKey = key
+	default:
+		u, err := url.Parse(jwks)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("OSSGATE_JWT_JWKS_URL", "must be an http(s) URL")
+		}
+		c.JWTJWKSURL = jwks
+	}
+}
+
+// readPublicKey loads a PEM public key (PKIX "PUBLIC KEY", or a certificate)
+// of a type a pinned JWT algorithm exists for: RSA, ECDSA P-256, Ed25519.
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("%s holds no PEM block", path)
+	}
+	var key crypto.PublicKey
+	switch block.Type {
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad certificate: %v", path, err)
+		}
+		key = cert.PublicKey
+	default:
+		if key, err = x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+			if key, err = jwt.ParseRSAPublicKeyFromPEM(data); err != nil {
+				return nil, fmt.Errorf("%s: not a PEM public key", path)
+			}
+		}
+	}
+	if _, err := web.SigningMethodFor(key); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return key, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseRateLimit reads "20/s,burst=40"; the burst defaults to twice the rate.
+func parseRateLimit(s string) (web.RateLimit, error) {
+	var rl web.RateLimit
+	parts := strings.Split(s, ",")
+	rate, ok := strings.CutSuffix(strings.TrimSpace(parts[0]), "/s")
+	n, err := strconv.ParseFloat(rate, 64)
+	if !ok || err != nil || n <= 0 || n > 1e6 {
+		return rl, fmt.Errorf("want requests per second like 20/s,burst=40, got %q", s)
+	}
+	rl.PerSecond, rl.Burst = n, int(n*2)
+	if rl.Burst < 1 {
+		rl.Burst = 1
+	}
+	for _, p := range parts[1:] {
+		b, ok := strings.CutPrefix(strings.TrimSpace(p), "burst=")
+		v, err := strconv.Atoi(b)
+		if !ok || err != nil || v < 1 || v > 1e6 {
+			return rl, fmt.Errorf("want requests per second like 20/s,burst=40, got %q", s)
+		}
+		rl.Burst = v
+	}
+	return rl, nil
+}
+
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q is not an http(s) base URL like https://example.com", s)
+	}
+	return nil
+}
+
+func validBucket(s string) bool {
+	if len(s) < 3 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validRegion(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validHostPort(s string) bool {
+	if strings.ContainsAny(s, "/@\\ ") {
+		return false
+	}
+	u, err := url.Parse("http://" + s)
+	return err == nil && u.Host == s && u.Hostname() != ""
+}
+
+func validKeyPrefix(s string) bool {
+	if !strings.HasSuffix(s, "/") || strings.HasPrefix(s, "/") || strings.Contains(s, "..") || strings.Contains(s, "//") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+func validTypePattern(s string) bool {
+	typ, sub, ok := strings.Cut(s, "/")
+	return ok && typ != "" && sub != "" && typ != "*" && !strings.ContainsAny(s, " ;,") && (sub == "*" || !strings.Contains(sub, "*"))
+}
+
+func portSuffix(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "80" {
+		return ""
+	}
+	return ":" + port
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,87 @@
+package ossemu
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"strconv"
+)
+
+// OSS error codes the emulator answers with. They are the codes real OSS
+// uses, so clients' error handling can be tested against the emulator.
+const (
+	CodeAccessDenied          = "AccessDenied"
+	CodeSignatureDoesNotMatch = "SignatureDoesNotMatch"
+	CodeInvalidAccessKeyID    = "InvalidAccessKeyId"
+	CodeInvalidPolicyDocument = "InvalidPolicyDocument"
+	CodeInvalidArgument       = "InvalidArgument"
+	CodeInvalidObjectName     = "InvalidObjectName"
+	CodeInvalidDigest         = "InvalidDigest"
+	CodeEntityTooLarge        = "EntityTooLarge"
+	CodeEntityTooSmall        = "EntityTooSmall"
+	CodeMalformedPOSTRequest  = "MalformedPOSTRequest"
+	CodeNoSuchKey             = "NoSuchKey"
+	CodeMethodNotAllowed      = "MethodNotAllowed"
+	CodeNotImplemented        = "NotImplemented"
+	CodeCallbackFailed        = "CallbackFailed"
+	CodeInternalError         = "InternalError"
+)
+
+// ossError is one OSS-style failure: the HTTP status and the Code and Message
+// of the XML body.
+type ossError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *ossError) Error() string { return e.Code + ": " + e.Message }
+
+func newError(status int, code, msg string) *ossError {
+	return &ossError{Status: status, Code: code, Message: msg}
+}
+
+func accessDenied(msg string) *ossError {
+	return newError(http.StatusForbidden, CodeAccessDenied, msg)
+}
+
+func invalidArgument(msg string) *ossError {
+	return newError(http.StatusBadRequest, CodeInvalidArgument, msg)
+}
+
+func internalError(msg string) *ossError {
+	return newError(http.StatusInternalServerError, CodeInternalError, msg)
+}
+
+// errorXML renders the body OSS sends with an error. Every value is escaped:
+// messages quote policy conditions, which hold user input.
+func errorXML(code, msg, reqID, hostID string) []byte {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	b.WriteString("<Error>\n")
+	writeXMLElem(&b, "Code", code)
+	writeXMLElem(&b, "Message", msg)
+	writeXMLElem(&b, "RequestId", reqID)
+	writeXMLElem(&b, "HostId", hostID)
+	b.WriteString("</Error>\n")
+	return b.Bytes()
+}
+
+func writeXMLElem(b *bytes.Buffer, name, value string) {
+	b.WriteString("  <" + name + ">")
+	_ = xml.EscapeText(b, []byte(value)) // writes to a bytes.Buffer cannot fail
+	b.WriteString("</" + name + ">\n")
+}
+
+// writeError sends e as OSS does: XML body, application/xml, the request id
+// header (already set by ServeHTTP).
+func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *ossError) {
+	body := errorXML(e.Code, e.Message, reqID, r.Host)
+	h := w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}

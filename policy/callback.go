@@ -1,0 +1,113 @@
+package policy
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// BodyType is the content type of the callback body OSS sends.
+type BodyType string
+
+const (
+	// BodyJSON makes OSS send a JSON body; it renders each ${…} variable as
+	// a JSON string (size as a number), so the template leaves them bare.
+	BodyJSON BodyType = "application/json"
+	// BodyForm makes OSS send an application/x-www-form-urlencoded body.
+	BodyForm BodyType = "application/x-www-form-urlencoded"
+)
+
+// Callback is the OSS upload callback parameter: after storing the object,
+// OSS POSTs Body (with its ${…} variables filled in) to URL and relays the
+// answer to the uploader.
+type Callback struct {
+	URL      string // callbackUrl
+	Body     string // callbackBody
+	BodyType string // callbackBodyType; empty lets OSS default to form
+}
+
+// Encode returns the callback parameter: base64 of
+// {"callbackUrl":…,"callbackBody":…,"callbackBodyType":…} in that order,
+// without HTML escaping (the bytes the OSS SDKs produce).
+func (c Callback) Encode() (string, error) {
+	if c.URL == "" || c.Body == "" {
+		return "", errors.New("policy: callback needs a URL and a body")
+	}
+	b := make([]byte, 0, 64+len(c.URL)+len(c.Body)*11/10+len(c.BodyType))
+	b = append(b, `{"callbackUrl":`...)
+	b = appendString(b, c.URL)
+	b = append(b, `,"callbackBody":`...)
+	b = appendString(b, c.Body)
+	if c.BodyType != "" {
+		b = append(b, `,"callbackBodyType":`...)
+		b = appendString(b, c.BodyType)
+	}
+	b = append(b, '}')
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// systemVars are the OSS system variables every ossgate callback carries.
+var systemVars = [...]string{"bucket", "object", "etag", "size", "mimeType"}
+
+// CallbackBody returns the callback body template ossgate uses, with the
+// ticket embedded literally and one ${x:name} per var name, sorted:
+//
+//	JSON: {"bucket":${bucket},…,"mimeType":${mimeType},"ticket":"<ticket>","vars":{"caption":${x:caption}}}
+//	form: bucket=${bucket}&…&mimeType=${mimeType}&ticket=<ticket>&x%3Acaption=${x:caption}
+//
+// bodyType BodyForm gives the form layout, anything else JSON. The ticket is
+// escaped for the layout (a JWT needs no escaping in either). Names that are
+// not valid var names (see [ValidVarName]) and duplicates are left out.
+func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
+	names := make([]string, 0, len(varNames))
+	for _, n := range varNames {
+		if ValidVarName(n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	var b strings.Builder
+	if bodyType == BodyForm {
+		for _, v := range systemVars {
+			b.WriteString(v + "=${" + v + "}&")
+		}
+		b.WriteString("ticket=" + url.QueryEscape(ticket))
+		for _, n := range names {
+			b.WriteString("&x%3A" + n + "=${x:" + n + "}")
+		}
+		return b.String()
+	}
+	b.WriteByte('{')
+	for _, v := range systemVars {
+		b.WriteString(`"` + v + `":${` + v + `},`)
+	}
+	b.WriteString(`"ticket":`)
+	b.Write(appendString(nil, ticket))
+	b.WriteString(`,"vars":{`)
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + n + `":${x:` + n + `}`)
+	}
+	b.WriteString("}}")
+	return b.String()
+}
+
+// ValidVarName reports whether name is a valid custom variable name,
+// ^[a-z0-9_]{1,32}$ (OSS wants custom variables lowercase).
+func ValidVarName(name string) bool {
+	if len(name) == 0 || len(name) > 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

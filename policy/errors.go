@@ -1,0 +1,26 @@
+package policy
+
+// Codes of the validation errors returned by [Issuer.Validate] and
+// [Issuer.Issue]; they are the API's error codes.
+const (
+	CodeInvalidRequest = "invalid_request"  // a field is missing or malformed (400)
+	CodeEmptyFile      = "empty_file"       // size is 0 (422)
+	CodeFileTooLarge   = "file_too_large"   // size is over the maximum (422)
+	CodeTypeNotAllowed = "type_not_allowed" // content type not in the allowed list (422)
+)
+
+// Error is a request the rules refuse: the caller's fault, never the
+// server's. Field names the request field (JSON name) when there is one;
+// Message is a human sentence that names it and never echoes long input.
+type Error struct {
+	Code    string
+	Field   string
+	Message string
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Message }
+
+func invalid(field, msg string) *Error {
+	return &Error{Code: CodeInvalidRequest, Field: field, Message: msg}
+}

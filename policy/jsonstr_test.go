@@ -1,0 +1,117 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stdJSON is the reference: encoding/json without HTML escaping.
+func stdJSON(t testing.TB, v any) string {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+var jsonStringSeeds = []string{
+	"", "plain", `quote " and backslash \`, "<script>&amp;</script>", "tab\tnl\ncr\rbs\bff\f",
+	"\x00\x01\x1f\x7f", "ü日本語🙂", "\u2028\u2029", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate",
+	"${x:caption}", "\u00a0\ufeff", strings.Repeat("a\"", 100),
+}
+
+func TestAppendString(t *testing.T) {
+	for _, s := range jsonStringSeeds {
+		t.Run(strings.ToValidUTF8(s, "?"), func(t *testing.T) {
+			if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
+				t.Errorf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
+			}
+		})
+	}
+}
+
+// TestAppendStringRandom is the property FuzzAppendString checks, run on
+// every `go test` over strings drawn from the bytes that matter.
+func TestAppendStringRandom(t *testing.T) {
+	alphabet := []string{"a", "Z", "0", `"`, `\`, "/", "<", ">", "&", "\x00", "\x1f", "\x7f", "\n",
+		"é", "日", "🙂", "\u2028", "\u2029", "\xff", "\xc3", "\xed\xa0\x80", "\xf4\x90\x80\x80"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(24) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
+			t.Fatalf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range jsonStringSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
+			t.Fatalf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
+		}
+	})
+}
+
+// referenceDocument writes what Policy.JSON should give, with encoding/json.
+func referenceDocument(t testing.TB, exp time.Time, conds ...any) string {
+	return stdJSON(t, struct {
+		Expiration string `json:"expiration"`
+		Conditions []any  `json:"conditions"`
+	}{exp.UTC().Format(expirationLayout), conds})
+}
+
+// FuzzPolicyJSON checks whole documents against encoding/json, with hostile
+// values in every string position.
+func FuzzPolicyJSON(f *testing.F) {
+	for _, s := range jsonStringSeeds {
+		f.Add(s, "image/jpeg", s, int64(7))
+	}
+	exp := time.Date(2026, 11, 25, 8, 40, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, key, ct, val string, max int64) {
+		if max < 1 {
+			max = 1
+		}
+		p := New(exp)
+		p.SetBucket(val)
+		p.SetKey(key)
+		p.SetContentLengthRange(1, max)
+		p.SetContentType(ct)
+		p.SetContentTypeIn(ct, val)
+		p.SetVar("v", val)
+		p.AddCondition(StartsWith("$key", key))
+		p.AddCondition(NotIn("content-encoding", val))
+		p.AddCondition(Match("x-oss-meta-a", val))
+		got, err := p.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := referenceDocument(t, exp,
+			map[string]string{"bucket": val},
+			[]any{"eq", "$key", key},
+			[]any{"content-length-range", 1, max},
+			[]any{"eq", "$Content-Type", ct},
+			[]any{"in", "$content-type", []string{ct, val}},
+			[]any{"eq", "$x:v", val},
+			[]any{"starts-with", "$key", key},
+			[]any{"not-in", "$content-encoding", []string{val}},
+			map[string]string{"x-oss-meta-a": val},
+		)
+		if string(got) != want {
+			t.Fatalf("JSON\n got: %s\nwant: %s", got, want)
+		}
+	})
+}

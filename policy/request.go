@@ -1,0 +1,168 @@
+package policy
+
+import (
+	"fmt"
+	"mime"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Request limits (API.md, POST /api/uploads/policy).
+const (
+	MaxFilenameLen    = 255 // bytes
+	MaxVars           = 10
+	MaxVarValueLen    = 256 // bytes
+	maxContentTypeLen = 255
+)
+
+// Request is what a client asks to upload (the JSON body of the policy
+// endpoint).
+type Request struct {
+	Filename         string            `json:"filename"`
+	Size             int64             `json:"size"`
+	ContentType      string            `json:"contentType"`
+	Vars             map[string]string `json:"vars,omitempty"`
+	SignatureVersion string            `json:"signatureVersion,omitempty"`
+}
+
+// Upload is the signed form the client posts to OSS, in the shape Uppy's
+// @uppy/aws-s3 getUploadParameters expects ({method,url,fields,headers}).
+type Upload struct {
+	Method    string            `json:"method"` // always "POST"
+	URL       string            `json:"url"`
+	Fields    map[string]string `json:"fields"`
+	Headers   map[string]string `json:"headers"` // empty, never nil: Uppy iterates it
+	Key       string            `json:"key"`
+	ExpiresAt time.Time         `json:"expiresAt"` // the policy's expiry, UTC, whole seconds
+	MaxSize   int64             `json:"maxSize"`   // the declared size: the most OSS accepts
+}
+
+// Validate checks req against the rules and returns nil or an *Error.
+func (is *Issuer) Validate(req Request) error {
+	if _, _, err := is.check(req); err != nil {
+		return err
+	}
+	return nil
+}
+
+// check validates req and returns its normalised content type and the
+// signature version to use. Malformed fields (400) are reported before
+// business rules (422), each in request field order.
+func (is *Issuer) check(req Request) (string, Version, *Error) {
+	if req.Filename == "" {
+		return "", "", invalid("filename", "filename is required")
+	}
+	if err := checkText("filename", req.Filename, MaxFilenameLen); err != nil {
+		return "", "", err
+	}
+	if req.Size < 0 {
+		return "", "", invalid("size", "size must not be negative")
+	}
+	ct, err := parseContentType(req.ContentType)
+	if err != nil {
+		return "", "", err
+	}
+	if err := checkVars(req.Vars); err != nil {
+		return "", "", err
+	}
+	v := is.cfg.DefaultVersion
+	if req.SignatureVersion != "" {
+		var perr error
+		if v, perr = ParseVersion(req.SignatureVersion); perr != nil {
+			return "", "", invalid("signatureVersion", "signatureVersion must be v4 or v1")
+		}
+	}
+	switch {
+	case req.Size == 0:
+		return "", "", &Error{Code: CodeEmptyFile, Field: "size", Message: "size is 0: empty files are not accepted"}
+	case req.Size > is.cfg.MaxSize:
+		return "", "", &Error{Code: CodeFileTooLarge, Field: "size",
+			Message: fmt.Sprintf("size %d is larger than the maximum of %d bytes", req.Size, is.cfg.MaxSize)}
+	case !is.allowed(ct):
+		return "", "", &Error{Code: CodeTypeNotAllowed, Field: "contentType",
+			Message: fmt.Sprintf("contentType %q is not allowed", clip(ct, 64))}
+	}
+	return ct, v, nil
+}
+
+// checkText refuses text that is too long, not UTF-8 or holds control
+// characters (including U+2028/U+2029, line breaks in disguise).
+func checkText(field, s string, max int) *Error {
+	switch {
+	case len(s) > max:
+		return invalid(field, fmt.Sprintf("%s must be at most %d bytes", field, max))
+	case !utf8.ValidString(s):
+		return invalid(field, field+" must be valid UTF-8")
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }):
+		return invalid(field, field+" must not contain control characters")
+	}
+	return nil
+}
+
+func checkVars(vars map[string]string) *Error {
+	if len(vars) > MaxVars {
+		return invalid("vars", fmt.Sprintf("vars may hold at most %d entries", MaxVars))
+	}
+	names := make([]string, 0, len(vars))
+	for n := range vars {
+		names = append(names, n)
+	}
+	slices.Sort(names) // the same error for the same request, whatever map order
+	for _, n := range names {
+		if !ValidVarName(n) {
+			return invalid("vars", "vars names must match [a-z0-9_]{1,32}")
+		}
+		if err := checkText("vars."+n, vars[n], MaxVarValueLen); err != nil {
+			err.Field = "vars"
+			return err
+		}
+	}
+	return nil
+}
+
+// parseContentType returns the lowercased media type of s, without
+// parameters, which is what the policy binds and OSS stores.
+func parseContentType(s string) (string, *Error) {
+	if s == "" {
+		return "", invalid("contentType", "contentType is required")
+	}
+	if len(s) > maxContentTypeLen {
+		return "", invalid("contentType", fmt.Sprintf("contentType must be at most %d bytes", maxContentTypeLen))
+	}
+	mt, _, err := mime.ParseMediaType(s)
+	if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
+		return "", invalid("contentType", "contentType is not a valid media type (type/subtype)")
+	}
+	return mt, nil
+}
+
+// mediaRange is an allowed type: "image/jpeg", "image/*" or "*/*".
+type mediaRange struct{ typ, sub string }
+
+func parseMediaRange(s string) (mediaRange, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	mt, params, err := mime.ParseMediaType(s)
+	if err != nil || len(params) > 0 || mt != s {
+		return mediaRange{}, false
+	}
+	typ, sub, ok := strings.Cut(mt, "/")
+	wild := func(t string) bool { return t == "*" }
+	plain := func(t string) bool { return !strings.Contains(t, "*") }
+	if !ok || !(wild(typ) && wild(sub) || plain(typ) && (wild(sub) || plain(sub))) {
+		return mediaRange{}, false
+	}
+	return mediaRange{typ, sub}, true
+}
+
+func (is *Issuer) allowed(ct string) bool {
+	typ, sub, _ := strings.Cut(ct, "/")
+	for _, r := range is.allowedTypes {
+		if (r.typ == "*" || r.typ == typ) && (r.sub == "*" || r.sub == sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,194 @@
+package policy
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	dayLayout  = "20060102"         // the V4 credential scope's date
+	dateLayout = "20060102T150405Z" // x-oss-date
+)
+
+// StandardRegion returns region without a leading "oss-": "oss-cn-hangzhou"
+// and "cn-hangzhou" both give "cn-hangzhou", the form the V4 scope uses.
+func StandardRegion(region string) string { return strings.TrimPrefix(region, "oss-") }
+
+// SigningKeyV4 derives the V4 signing key of secret for the UTC date of day
+// and region (with or without "oss-"):
+//
+//	k1 = HMAC-SHA256("aliyun_v4"+secret, yyyymmdd)
+//	k2 = HMAC-SHA256(k1, standardRegion)
+//	k3 = HMAC-SHA256(k2, "oss")
+//	k4 = HMAC-SHA256(k3, "aliyun_v4_request")
+func SigningKeyV4(secret string, day time.Time, region string) []byte {
+	var d [8]byte
+	k := signingKeyV4(secret, day.UTC().AppendFormat(d[:0], dayLayout), StandardRegion(region))
+	return k[:]
+}
+
+func signingKeyV4(secret string, day []byte, region string) []byte {
+	k := hmacSHA256([]byte("aliyun_v4"+secret), day)
+	k = hmacSHA256(k, []byte(region))
+	k = hmacSHA256(k, []byte("oss"))
+	return hmacSHA256(k, []byte("aliyun_v4_request"))
+}
+
+func hmacSHA256(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// SignV4 returns the V4 signature of a base64 policy: hex(HMAC-SHA256(k4, policy)).
+func SignV4(signingKey []byte, policyBase64 string) string {
+	return hex.EncodeToString(hmacSHA256(signingKey, []byte(policyBase64)))
+}
+
+// SignV1 returns the V1 signature of a base64 policy:
+// base64(HMAC-SHA1(secret, policy)).
+func SignV1(secret, policyBase64 string) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(policyBase64))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CredentialV4 returns the x-oss-credential value:
+// accessKeyID/yyyymmdd/standardRegion/oss/aliyun_v4_request.
+func CredentialV4(accessKeyID string, day time.Time, region string) string {
+	return accessKeyID + "/" + day.UTC().Format(dayLayout) + "/" + StandardRegion(region) + "/oss/aliyun_v4_request"
+}
+
+// Signer signs policies with one access key. It caches the V4 signing key
+// of the current day, which a fresh [Policy.Sign] derives every time. A
+// Signer is safe for concurrent use.
+type Signer struct {
+	creds  Credentials
+	region string // standard form, without "oss-"
+
+	v4key atomic.Pointer[dayKey]
+}
+
+type dayKey struct {
+	day [8]byte // yyyymmdd
+	key []byte
+}
+
+// NewSigner returns a Signer for creds in region (with or without "oss-";
+// only V4 uses it).
+func NewSigner(creds Credentials, region string) *Signer {
+	return &Signer{creds: creds, region: StandardRegion(region)}
+}
+
+// Format prints the Signer without its secret, for every fmt verb.
+func (s *Signer) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "policy.Signer{%v, Region:%s}", s.creds, s.region)
+}
+
+func (s *Signer) keyV4(day []byte) []byte {
+	if k := s.v4key.Load(); k != nil && string(k.day[:]) == string(day) {
+		return k.key
+	}
+	k := &dayKey{key: signingKeyV4(s.creds.AccessKeySecret, day, s.region)}
+	copy(k.day[:], day)
+	s.v4key.Store(k) // a race only derives the same key twice
+	return k.key
+}
+
+// Sign signs p at time now with creds and returns every form field the
+// upload must send: the setters' fields, "policy", and the signature fields.
+//
+// V4 appends to the signed document, in this order, {"x-oss-signature-version"},
+// {"x-oss-credential"}, {"x-oss-date"} and, with an STS token,
+// {"x-oss-security-token"}, and adds those fields and "x-oss-signature" (hex).
+// V1 appends only the token condition, and adds "OSSAccessKeyId" and
+// "Signature" (base64). The signing conditions are not kept in p, so signing
+// twice never duplicates them.
+func (p *Policy) Sign(creds Credentials, region string, v Version, now time.Time) (map[string]string, error) {
+	s := Signer{creds: creds, region: StandardRegion(region)}
+	return s.Sign(p, v, now)
+}
+
+// Sign is [Policy.Sign] with the Signer's credentials and cached V4 key.
+func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, error) {
+	c := &s.creds
+	if c.AccessKeyID == "" || c.AccessKeySecret == "" {
+		return nil, errors.New("policy: credentials need an access key ID and secret")
+	}
+	if !p.expiration.After(now) {
+		return nil, errors.New("policy: expiration is not after the signing time")
+	}
+	now = now.UTC()
+	var extraBuf [4]Condition
+	extra := extraBuf[:0]
+	fields := make(map[string]string, len(p.fields)+7)
+	for _, f := range p.fields {
+		fields[f.name] = f.value
+	}
+
+	switch v {
+	case V4:
+		if s.region == "" {
+			return nil, errors.New("policy: V4 signing needs a region")
+		}
+		var dateBuf [16]byte
+		date := now.AppendFormat(dateBuf[:0], dateLayout)
+		day := date[:8]
+		dateStr := string(date)
+		cred := c.AccessKeyID + "/" + dateStr[:8] + "/" + s.region + "/oss/aliyun_v4_request"
+		extra = append(extra,
+			Match("x-oss-signature-version", v4Algorithm),
+			Match("x-oss-credential", cred),
+			Match("x-oss-date", dateStr))
+		if c.SecurityToken != "" {
+			extra = append(extra, Match("x-oss-security-token", c.SecurityToken))
+		}
+		b64, err := p.encode(extra)
+		if err != nil {
+			return nil, err
+		}
+		fields["policy"] = b64
+		fields["x-oss-signature-version"] = v4Algorithm
+		fields["x-oss-credential"] = cred
+		fields["x-oss-date"] = dateStr
+		fields["x-oss-signature"] = SignV4(s.keyV4(day), b64)
+	case V1:
+		if c.SecurityToken != "" {
+			extra = append(extra, Match("x-oss-security-token", c.SecurityToken))
+		}
+		b64, err := p.encode(extra)
+		if err != nil {
+			return nil, err
+		}
+		fields["policy"] = b64
+		fields["OSSAccessKeyId"] = c.AccessKeyID
+		fields["Signature"] = SignV1(c.AccessKeySecret, b64)
+	default:
+		return nil, fmt.Errorf("policy: unknown signature version %q", clip(string(v), 32))
+	}
+	if c.SecurityToken != "" {
+		fields["x-oss-security-token"] = c.SecurityToken
+	}
+	return fields, nil
+}
+
+// encode returns base64 of the document with extra appended, writing the
+// JSON and its base64 into one buffer.
+func (p *Policy) encode(extra []Condition) (string, error) {
+	hint := p.sizeHint(extra)
+	buf := make([]byte, 0, hint+base64.StdEncoding.EncodedLen(hint))
+	doc, err := p.appendDocument(buf, extra)
+	if err != nil {
+		return "", err
+	}
+	n := len(doc)
+	return string(base64.StdEncoding.AppendEncode(doc, doc[:n])[n:]), nil
+}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // driver "sqlite"
+)
+
+// sqlitePragmas are run on every new connection. busy_timeout comes first (the
+// driver orders it so) so that the others, and every later statement, wait
+// for a lock held by another process instead of failing with SQLITE_BUSY.
+// WAL lets readers run beside the writer; synchronous=FULL makes a commit
+// durable (fsynced) before Insert returns.
+var sqlitePragmas = []string{
+	"busy_timeout(5000)",
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+	"foreign_keys(1)",
+}
+
+// sqliteStore keeps two pools on one file. SQLite admits one writer at a
+// time, so the write pool has exactly one connection: concurrent Inserts
+// queue in database/sql rather than spin on the file lock, and no goroutine
+// of this process can make another one see SQLITE_BUSY. Reads go through
+// their own pool, which WAL lets run while a write is in progress.
+type sqliteStore struct {
+	write *sql.DB
+	read  *sql.DB // == write for an in-memory database
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenSQLite opens (creating it if needed, but not its folder) the SQLite
+// database at path, a file path or a "file:" URI, and runs the migrations.
+func OpenSQLite(ctx context.Context, path string) (Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	// Each connection to ":memory:" is a database of its own, so an
+	// in-memory store must read through its one write connection.
+	memory := path == ":memory:" || strings.Contains(path, "mode=memory")
+
+	// _txlock=immediate: transactions (only the migration's) take the
+	// write lock at BEGIN, so two processes migrating at once serialize
+	// instead of one failing to upgrade a read lock.
+	write, err := sql.Open("sqlite", sqliteDSN(path, sqlitePragmas, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	s := &sqliteStore{write: write, read: write}
+	if err := migrateSQLite(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	if !memory {
+		// query_only: a read connection that tried to write would be a bug.
+		read, err := sql.Open("sqlite", sqliteDSN(path, append(sqlitePragmas[:len(sqlitePragmas):len(sqlitePragmas)], "query_only(1)")))
+		if err != nil {
+			write.Close()
+			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		n := max(4, 2*runtime.NumCPU())
+		read.SetMaxOpenConns(n)
+		read.SetMaxIdleConns(n)
+		if err := read.PingContext(ctx); err != nil {
+			read.Close()
+			write.Close()
+			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		s.read = read
+	}
+	return s, nil
+}
+
+// sqliteDSN turns path into a "file:" URI for the modernc driver with the
+// pragmas and extra driver parameters appended. A plain path is escaped, so
+// a '?' or '#' in a file name cannot be taken for the start of parameters.
+func sqliteDSN(path string, pragmas []string, extra ...string) string {
+	uri := path
+	if !strings.HasPrefix(path, "file:") {
+		uri = "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	}
+	params := make([]string, 0, len(pragmas)+len(extra))
+	for _, p := range pragmas {
+		params = append(params, "_pragma="+p)
+	}
+	params = append(params, extra...)
+	sep := "?"
+	if strings.Contains(uri, "?") {
+		sep = "&"
+	}
+	return uri + sep + strings.Join(params, "&")
+}
+
+const sqliteColumns = `id, user_id, bucket, object_key, size, content_type, etag, filename, vars, created_at`
+
+func (s *sqliteStore) Insert(ctx context.Context, r Record) (Record, bool, error) {
+	r, err := normalize(r)
+	if err != nil {
+		return Record{}, false, err
+	}
+	vars, err := json.Marshal(r.Vars)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("store: insert: %w", err)
+	}
+	// No conflict target: a conflict on id too (the same record sent again)
+	// must be "do nothing", not an error.
+	res, err := s.write.ExecContext(ctx, `INSERT INTO uploads (`+sqliteColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
+		r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, string(vars), r.CreatedAt.UnixMicro())
+	if err != nil {
+		return Record{}, false, fmt.Errorf("store: insert: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Record{}, false, fmt.Errorf("store: insert: %w", err)
+	}
+	if n == 1 {
+		return r, true, nil
+	}
+	// Records are never changed or deleted, so the row that won the
+	// conflict is still there and already committed.
+	row := s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM uploads WHERE bucket = ? AND object_key = ?`, r.Bucket, r.Key)
+	existing, err := scanSQLite(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, false, errIDTaken(r.ID)
+	}
+	if err != nil {
+		return Record{}, false, fmt.Errorf("store: insert: read existing record: %w", err)
+	}
+	return existing, false, nil
+}
+
+func (s *sqliteStore) Get(ctx context.Context, user, id string) (Record, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM uploads WHERE id = ? AND user_id = ?`, id, user)
+	r, err := scanSQLite(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("store: get: %w", err)
+	}
+	return r, nil
+}
+
+func (s *sqliteStore) List(ctx context.Context, user string, limit int, cursor string) ([]Record, string, error) {
+	limit, err := checkLimit(limit)
+	if err != nil {
+		return nil, "", err
+	}
+	var rows *sql.Rows
+	if cursor == "" {
+		rows, err = s.read.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM uploads
+			WHERE user_id = ?
+			ORDER BY created_at DESC, id DESC LIMIT ?`, user, limit+1)
+	} else {
+		at, id, cerr := decodeCursor(cursor)
+		if cerr != nil {
+			return nil, "", cerr
+		}
+		rows, err = s.read.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM uploads
+			WHERE user_id = ? AND (created_at, id) < (?, ?)
+			ORDER BY created_at DESC, id DESC LIMIT ?`, user, at.UnixMicro(), id, limit+1)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	recs := make([]Record, 0, limit)
+	for rows.Next() {
+		r, err := scanSQLite(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: list: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: list: %w", err)
+	}
+	return page(recs, limit)
+}
+
+// page trims the one extra row List fetched to learn whether another page
+// exists, and makes the cursor for it.
+func page(recs []Record, limit int) ([]Record, string, error) {
+	if len(recs) <= limit {
+		return recs, "", nil
+	}
+	recs = recs[:limit]
+	last := recs[limit-1]
+	return recs, encodeCursor(last.CreatedAt, last.ID), nil
+}
+
+func (s *sqliteStore) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+func (s *sqliteStore) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.read != s.write {
+			errs = append(errs, s.read.Close())
+		}
+		errs = append(errs, s.write.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSQLite(row rowScanner) (Record, error) {
+	var (
+		r       Record
+		vars    string
+		created int64
+	)
+	if err := row.Scan(&r.ID, &r.User, &r.Bucket, &r.Key, &r.Size, &r.ContentType, &r.ETag, &r.Filename, &vars, &created); err != nil {
+		return Record{}, err
+	}
+	var err error
+	if r.Vars, err = decodeVars([]byte(vars)); err != nil {
+		return Record{}, fmt.Errorf("record %s: %w", r.ID, err)
+	}
+	r.CreatedAt = time.UnixMicro(created).UTC()
+	return r, nil
+}
+
+// decodeVars parses a stored vars document, never returning a nil map (the
+// API shows {} for no vars, not null).
+func decodeVars(b []byte) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("vars: %w", err)
+	}
+	if m == nil {
+		m = map[string]string{}
+	}
+	return m, nil
+}

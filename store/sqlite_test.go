@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func openSQLiteTest(t testing.TB, path string) *sqliteStore {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenSQLite(%q): %v", path, err)
+	}
+	return s.(*sqliteStore)
+}
+
+func TestSQLite(t *testing.T) {
+	runSuite(t, func(t *testing.T) Store {
+		return openSQLiteTest(t, filepath.Join(t.TempDir(), "ossgate.db"))
+	})
+}
+
+func TestSQLiteInMemory(t *testing.T) {
+	runSuite(t, func(t *testing.T) Store { return openSQLiteTest(t, ":memory:") })
+}
+
+func TestSQLiteReopenDurable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ossgate.db")
+	r := rec("durable", "alice", "uploads/durable.jpg", at(0))
+	r.Vars = map[string]string{"caption": "kept"}
+
+	s := openSQLiteTest(t, path)
+	if _, created, err := s.Insert(ctx, r); err != nil || !created {
+		t.Fatalf("Insert: created=%v err=%v", created, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for i := 1; i <= 2; i++ { // every Open re-runs the migrations: they must be no-ops
+		t.Run(fmt.Sprintf("reopen %d", i), func(t *testing.T) {
+			s := openSQLiteTest(t, path)
+			defer s.Close()
+			got, err := s.Get(ctx, "alice", "durable")
+			if err != nil {
+				t.Fatalf("Get after reopen: %v", err)
+			}
+			if d := diffRecord(got, wantStored(r)); d != "" {
+				t.Errorf("after reopen %s", d)
+			}
+			if got, want := migrationRows(t, s), "1:001_init.sql"; got != want {
+				t.Errorf("schema_migrations = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func migrationRows(t *testing.T, s *sqliteStore) string {
+	t.Helper()
+	rows, err := s.read.Query(`SELECT version, name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d:%s", v, name))
+	}
+	return strings.Join(out, ",")
+}
+
+// TestSQLitePragmas checks what durability and concurrency rest on, on both pools.
+func TestSQLitePragmas(t *testing.T) {
+	s := openSQLiteTest(t, filepath.Join(t.TempDir(), "ossgate.db"))
+	defer s.Close()
+	tests := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"busy_timeout", "5000"},
+		{"foreign_keys", "1"},
+	}
+	for _, tt := range tests {
+		for _, pool := range []struct {
+			name string
+			db   *sql.DB
+		}{{"write", s.write}, {"read", s.read}} {
+			t.Run(pool.name+"/"+tt.pragma, func(t *testing.T) {
+				if got := queryString(t, pool.db.QueryRow("PRAGMA "+tt.pragma).Scan); got != tt.want {
+					t.Errorf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
+				}
+			})
+		}
+	}
+	t.Run("read pool is query_only", func(t *testing.T) {
+		if _, err := s.read.Exec(`DELETE FROM uploads`); err == nil {
+			t.Error("DELETE on the read pool succeeded, want an error")
+		}
+	})
+	t.Run("list uses the index", func(t *testing.T) {
+		plan := queryString(t, func(dest ...any) error {
+			var id, parent, unused int
+			return s.read.QueryRow(`EXPLAIN QUERY PLAN SELECT `+sqliteColumns+` FROM uploads
+				WHERE user_id = ? AND (created_at, id) < (?, ?)
+				ORDER BY created_at DESC, id DESC LIMIT ?`, "u", 1, "x", 10).Scan(&id, &parent, &unused, dest[0])
+		})
+		if !strings.Contains(plan, "uploads_user_created") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("plan = %q, want a search of uploads_user_created without a sort", plan)
+		}
+	})
+}
+
+func queryString(t *testing.T, scan func(...any) error) string {
+	t.Helper()
+	var v string
+	if err := scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestSQLiteConcurrentOpen: instances starting together on a new file all
+// succeed and the migration is recorded once.
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ossgate.db")
+	const n = 8
+	stores := make([]Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = OpenSQLite(context.Background(), path)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	if got, want := migrationRows(t, stores[0].(*sqliteStore)), "1:001_init.sql"; got != want {
+		t.Errorf("schema_migrations = %q, want %q", got, want)
+	}
+}
+
+// TestSQLiteTwoStoresOneFile stands in for two processes sharing a file: their
+// writers contend on SQLite's lock, which busy_timeout must absorb.
+func TestSQLiteTwoStoresOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ossgate.db")
+	a, b := openSQLiteTest(t, path), openSQLiteTest(t, path)
+	defer a.Close()
+	defer b.Close()
+	var wg sync.WaitGroup
+	errc := make(chan error, 400)
+	for g := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := Store(a)
+			if g%2 == 1 {
+				s = b
+			}
+			for i := range 10 {
+				id := fmt.Sprintf("two-%02d-%02d", g, i)
+				if _, _, err := s.Insert(ctx, rec(id, "alice", id, at(i))); err != nil {
+					errc <- err
+				}
+				// and the same object from both stores
+				if _, _, err := s.Insert(ctx, rec("shared-"+id[len(id)-2:], "alice", "shared"+id[len(id)-2:], at(i))); err != nil {
+					errc <- err
+				}
+				if _, _, err := s.List(ctx, "alice", 5, ""); err != nil {
+					errc <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	assertCount(t, a, "alice", 200+10)
+}
+
+func TestOpenSQLitePaths(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		dsn      string
+		wantFile string // "" = no file to check
+	}{
+		{"plain path", filepath.Join(dir, "plain.db"), filepath.Join(dir, "plain.db")},
+		{"path with ? # % and space", filepath.Join(dir, "we?ird #1 100%.db"), filepath.Join(dir, "we?ird #1 100%.db")},
+		{"file: URI", "file:" + filepath.Join(dir, "uri.db"), filepath.Join(dir, "uri.db")},
+		{"file: URI with a parameter", "file:" + filepath.Join(dir, "uriparam.db") + "?cache=private", filepath.Join(dir, "uriparam.db")},
+		{"Open routes a path to SQLite", filepath.Join(dir, "routed.db"), filepath.Join(dir, "routed.db")},
+		{"in memory", ":memory:", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(ctx, tt.dsn)
+			if err != nil {
+				t.Fatalf("Open(%q): %v", tt.dsn, err)
+			}
+			defer s.Close()
+			if _, ok := s.(*sqliteStore); !ok {
+				t.Fatalf("Open(%q) = %T, want *sqliteStore", tt.dsn, s)
+			}
+			if _, created, err := s.Insert(ctx, rec("p", "alice", "k", at(0))); err != nil || !created {
+				t.Fatalf("Insert: created=%v err=%v", created, err)
+			}
+			if tt.wantFile != "" {
+				if _, err := os.Stat(tt.wantFile); err != nil {
+					t.Errorf("database file: %v", err)
+				}
+			}
+		})
+	}
+	bad := []struct{ name, dsn string }{
+		{"empty", ""},
+		{"missing folder", filepath.Join(dir, "no", "such", "dir", "x.db")},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			if s, err := Open(ctx, tt.dsn); err == nil {
+				s.Close()
+				t.Errorf("Open(%q) = nil error, want one", tt.dsn)
+			}
+		})
+	}
+}
+
+// BenchmarkInsertSQLite measures durable (synchronous=FULL) inserts of
+// distinct records from parallel goroutines.
+func BenchmarkInsertSQLite(b *testing.B) {
+	s := openSQLiteTest(b, filepath.Join(b.TempDir(), "bench.db"))
+	defer s.Close()
+	benchInsert(b, s)
+}
+
+func benchInsert(b *testing.B, s Store) {
+	ctx := context.Background()
+	var n atomic.Int64
+	now := time.Now()
+	b.SetParallelism(8) // 8 goroutines per GOMAXPROCS, like a busy callback endpoint
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			id := fmt.Sprintf("bench-%d-%d", now.UnixNano(), i)
+			r := rec(id, fmt.Sprintf("user-%d", i%100), "uploads/"+id, now.Add(time.Duration(i)))
+			if _, _, err := s.Insert(ctx, r); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
+}

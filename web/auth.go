@@ -1,0 +1,156 @@
+package web
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	echojwt "github.com/labstack/echo-jwt/v4"
+	"github.com/labstack/echo/v4"
+)
+
+// AuthConfig says how callers' bearer tokens are verified. Exactly one of
+// Secret, PublicKey or JWKS is set.
+type AuthConfig struct {
+	Secret    []byte           // HS256
+	PublicKey crypto.PublicKey // RS256, ES256 or EdDSA, taken from the key type
+	JWKS      jwt.Keyfunc      // keys from a JWKS URL (MicahParks/keyfunc)
+	Issuer    string           // when set, iss must match
+	Audience  string           // when set, aud must contain it
+	Leeway    time.Duration    // clock skew allowed on exp/nbf
+}
+
+// jwksMethods are the asymmetric algorithms accepted from a JWKS; HMAC is
+// never accepted there, so a public key can't be used as an HMAC secret.
+var jwksMethods = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+
+// SigningMethodFor pins the one JWT algorithm a public key may verify.
+func SigningMethodFor(key crypto.PublicKey) (jwt.SigningMethod, error) {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return nil, errors.New("RSA keys must have at least 2048 bits")
+		}
+		return jwt.SigningMethodRS256, nil
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return nil, errors.New("ECDSA keys must be on P-256 (ES256)")
+		}
+		return jwt.SigningMethodES256, nil
+	case ed25519.PublicKey:
+		return jwt.SigningMethodEdDSA, nil
+	default:
+		return nil, fmt.Errorf("unsupported public key type %T (want RSA, ECDSA P-256 or Ed25519)", key)
+	}
+}
+
+// authenticator verifies bearer tokens with pinned algorithms.
+type authenticator struct {
+	keyfunc jwt.Keyfunc
+	parser  *jwt.Parser
+}
+
+func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
+	var methods []string
+	var keyfunc jwt.Keyfunc
+	switch {
+	case len(cfg.Secret) > 0:
+		methods = []string{jwt.SigningMethodHS256.Alg()}
+		keyfunc = func(*jwt.Token) (any, error) { return cfg.Secret, nil }
+	case cfg.PublicKey != nil:
+		m, err := SigningMethodFor(cfg.PublicKey)
+		if err != nil {
+			return nil, err
+		}
+		methods = []string{m.Alg()}
+		keyfunc = func(*jwt.Token) (any, error) { return cfg.PublicKey, nil }
+	case cfg.JWKS != nil:
+		methods = jwksMethods
+		keyfunc = cfg.JWKS
+	default:
+		return nil, errors.New("web: AuthConfig needs a secret, a public key or a JWKS")
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(methods),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(cfg.Leeway),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	return &authenticator{keyfunc: keyfunc, parser: jwt.NewParser(opts...)}, nil
+}
+
+// maxTokenLen bounds the work a hostile Authorization header can cause.
+const maxTokenLen = 8 << 10
+
+// parse returns the caller's subject, or an unauthorized error that says
+// why without echoing the token.
+func (a *authenticator) parse(token string) (string, error) {
+	if len(token) > maxTokenLen {
+		return "", unauthorized("The bearer token is too long.")
+	}
+	var claims jwt.RegisteredClaims
+	_, err := a.parser.ParseWithClaims(token, &claims, a.keyfunc)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "", unauthorized("The bearer token has expired.")
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "", unauthorized("The bearer token is not valid yet.")
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "", unauthorized("The bearer token has the wrong issuer.")
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "", unauthorized("The bearer token has the wrong audience.")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "", unauthorized("The bearer token has no expiry (exp).")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "", unauthorized("The bearer token is malformed.")
+	case err != nil:
+		return "", unauthorized("The bearer token's signature or algorithm is not accepted.")
+	}
+	if claims.Subject == "" {
+		return "", unauthorized("The bearer token has no subject (sub).")
+	}
+	return claims.Subject, nil
+}
+
+func unauthorized(msg string) *apiError {
+	return newError(http.StatusUnauthorized, "unauthorized", msg)
+}
+
+const userKey = "ossgate.user"
+
+// middleware is echo-jwt with ossgate's parser: it stores the caller's
+// subject in the context under userKey.
+func (a *authenticator) middleware() echo.MiddlewareFunc {
+	return echojwt.WithConfig(echojwt.Config{
+		ContextKey: userKey,
+		ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
+			return a.parse(auth)
+		},
+		ErrorHandler: func(c echo.Context, err error) error {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ossgate"`)
+			var ae *apiError
+			if errors.As(err, &ae) {
+				return ae
+			}
+			return unauthorized("A bearer token is required (Authorization: Bearer <JWT>).")
+		},
+	})
+}
+
+// userOf is the authenticated caller's subject.
+func userOf(c echo.Context) string {
+	s, _ := c.Get(userKey).(string)
+	return s
+}

@@ -1,0 +1,86 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// apiError is the one error shape clients see:
+// {"error":{"code":"...","message":"..."}} with an HTTP status.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{Status: status, Code: code, Message: message}
+}
+
+// Codes of API.md, and the statuses they travel with.
+var (
+	errNotFound    = newError(http.StatusNotFound, "not_found", "No such resource.")
+	errBodyTooBig  = newError(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is over its size limit.")
+	errUnavailable = newError(http.StatusServiceUnavailable, "unavailable", "The service cannot reach its database; try again.")
+)
+
+// echoStatusCodes names the errors Echo and its middleware raise themselves.
+var echoStatusCodes = map[int]string{
+	http.StatusBadRequest:            "invalid_request",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: "body_too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusServiceUnavailable:    "unavailable",
+}
+
+// errorHandler turns every error a handler or middleware returns into the
+// JSON shape. Messages of 5xx errors are never shown to clients.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var ae *apiError
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &ae):
+		case errors.As(err, &he):
+			code, ok := echoStatusCodes[he.Code]
+			if !ok {
+				code = "error"
+			}
+			msg := http.StatusText(he.Code)
+			if m, ok := he.Message.(string); ok && he.Code < 500 {
+				msg = m
+			}
+			if he.Code == http.StatusRequestEntityTooLarge {
+				msg = errBodyTooBig.Message
+			}
+			ae = newError(he.Code, code, msg)
+		default:
+			log.Error("internal error", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			ae = newError(http.StatusInternalServerError, "internal", "Internal server error.")
+		}
+		if ae.Status == http.StatusTooManyRequests && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", "1")
+		}
+		var werr error
+		if c.Request().Method == http.MethodHead {
+			werr = c.NoContent(ae.Status)
+		} else {
+			werr = c.JSON(ae.Status, map[string]*apiError{"error": ae})
+		}
+		if werr != nil {
+			log.Debug("writing error response", "err", werr)
+		}
+	}
+}

@@ -1,0 +1,304 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/policy"
+	"github.com/ossgate/ossgate/store"
+)
+
+// The fake OSS's callback signing key, made once: RSA key generation is slow.
+var ossKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+var (
+	testJWTSecret    = []byte("test-jwt-secret-0123456789abcdef-xyz")
+	testTicketSecret = []byte("test-ticket-secret-0123456789abcdef")
+	testCreds        = policy.Credentials{AccessKeyID: "LTAI5tTestKeyId", AccessKeySecret: "TestSecretKey0123456789abcdef"}
+)
+
+const testBucket = "testbucket"
+
+// harness is a real ossgate server on 127.0.0.1:0 with a real SQLite file,
+// and a key server on another loopback port that plays OSS's key host.
+type harness struct {
+	URL       string
+	Store     store.Store
+	KeyURL    string       // allowlisted URL of the fake OSS public key
+	KeyHits   atomic.Int64 // requests the key server saw
+	keyServer *httptest.Server
+	api       *httptest.Server
+}
+
+type setup struct {
+	issuer  *policy.IssuerConfig
+	options *Options
+}
+
+// newHarness starts everything; tweak changes the configuration first.
+func newHarness(t *testing.T, tweak ...func(*setup)) *harness {
+	t.Helper()
+	h := &harness{}
+	pubDER, err := x509.MarshalPKIXPublicKey(&ossKey().PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	h.keyServer = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.KeyHits.Add(1)
+		w.Write(pubPEM)
+	}))
+	t.Cleanup(h.keyServer.Close)
+	h.KeyURL = h.keyServer.URL + "/callback_pub_key_v1.pem"
+
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "ossgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h.Store = db
+
+	h.api = httptest.NewUnstartedServer(nil)
+	h.URL = "http://" + h.api.Listener.Addr().String()
+
+	ic := policy.IssuerConfig{
+		Credentials:      testCreds,
+		Region:           "cn-hangzhou",
+		Bucket:           testBucket,
+		UploadURL:        "https://" + testBucket + ".oss-cn-hangzhou.aliyuncs.com",
+		CallbackURL:      h.URL + "/api/uploads/callback",
+		CallbackBodyType: policy.BodyJSON,
+		TicketSecret:     testTicketSecret,
+		KeyPrefix:        "uploads/",
+		MaxSize:          10 << 20,
+		AllowedTypes:     []string{"image/*", "application/pdf", "text/plain"},
+		TTL:              10 * time.Minute,
+		DefaultVersion:   policy.V4,
+	}
+	fetcher, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: []string{h.keyServer.Listener.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{
+		Verifier:  &callback.Verifier{Keys: fetcher, TicketSecret: testTicketSecret},
+		Store:     db,
+		Auth:      AuthConfig{Secret: testJWTSecret},
+		DevTokens: true,
+	}
+	for _, f := range tweak {
+		f(&setup{issuer: &ic, options: &opt})
+	}
+	if opt.Issuer == nil {
+		if opt.Issuer, err = policy.NewIssuer(ic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api.Config.Handler = srv
+	h.api.Start()
+	t.Cleanup(h.api.Close)
+	return h
+}
+
+// token signs an HS256 JWT with the harness secret and the given claims on
+// top of a valid sub and exp.
+func token(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	c := jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()}
+	for k, v := range claims {
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(testJWTSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) errorCode(t *testing.T) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(r.Body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("status %d body %q is not the error shape", r.Status, r.Body)
+	}
+	return e.Error.Code
+}
+
+func do(t *testing.T, method, url, bearer, contentType string, body []byte, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func (h *harness) policy(t *testing.T, bearer string, req any) (policy.Upload, response) {
+	t.Helper()
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := do(t, "POST", h.URL+"/api/uploads/policy", bearer, "application/json", body)
+	var up policy.Upload
+	if res.Status == http.StatusOK {
+		if err := json.Unmarshal(res.Body, &up); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return up, res
+}
+
+// ossUpload is what OSS knows after storing an object.
+type ossUpload struct {
+	Size     int64
+	ETag     string
+	MimeType string
+	Key      string // defaults to the policy's key
+}
+
+// ossCallback acts as OSS after an upload: it renders the policy's
+// callbackBody with the upload's values, signs it with the fake OSS key and
+// posts it. mutate may change the request before it is signed (sign=true)
+// or after (to tamper).
+type ossRequest struct {
+	Path, RawQuery, ContentType, KeyURL string
+	Body                                []byte
+	Sign                                func(stringToSign []byte) []byte
+}
+
+func (h *harness) ossCallback(t *testing.T, up policy.Upload, o ossUpload, beforeSign, afterSign func(*ossRequest)) response {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(up.Fields["callback"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cb struct{ CallbackURL, CallbackBody, CallbackBodyType string }
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		t.Fatal(err)
+	}
+	if o.Key == "" {
+		o.Key = up.Key
+	}
+	u, err := url.Parse(cb.CallbackURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &ossRequest{
+		Path: u.EscapedPath(), RawQuery: u.RawQuery, ContentType: cb.CallbackBodyType, KeyURL: h.KeyURL,
+		Body: []byte(renderCallbackBody(cb.CallbackBody, cb.CallbackBodyType == "application/json", testBucket, o, up.Fields)),
+		Sign: func(s []byte) []byte {
+			sum := md5.Sum(s)
+			sig, err := rsa.SignPKCS1v15(rand.Reader, ossKey(), crypto.MD5, sum[:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sig
+		},
+	}
+	if beforeSign != nil {
+		beforeSign(r)
+	}
+	path, _ := url.PathUnescape(r.Path)
+	sts := path
+	if r.RawQuery != "" {
+		sts += "?" + r.RawQuery
+	}
+	sig := r.Sign(append([]byte(sts+"\n"), r.Body...))
+	if afterSign != nil {
+		afterSign(r)
+	}
+	target := "http://" + u.Host + r.Path
+	if r.RawQuery != "" {
+		target += "?" + r.RawQuery
+	}
+	return do(t, "POST", target, "", r.ContentType, r.Body,
+		"Authorization", base64.StdEncoding.EncodeToString(sig),
+		"x-oss-pub-key-url", base64.StdEncoding.EncodeToString([]byte(r.KeyURL)))
+}
+
+// renderCallbackBody substitutes OSS's variables as OSS does: JSON values
+// (strings quoted, size a number) in JSON bodies, URL-encoded in form bodies.
+func renderCallbackBody(tmpl string, asJSON bool, bucket string, o ossUpload, fields map[string]string) string {
+	quote := func(s string) string {
+		if !asJSON {
+			return url.QueryEscape(s)
+		}
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	pairs := []string{
+		"${bucket}", quote(bucket),
+		"${object}", quote(o.Key),
+		"${etag}", quote(o.ETag),
+		"${size}", strconv.FormatInt(o.Size, 10),
+		"${mimeType}", quote(o.MimeType),
+	}
+	for k, v := range fields {
+		if name, ok := strings.CutPrefix(k, "x:"); ok {
+			pairs = append(pairs, "${x:"+name+"}", quote(v))
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(tmpl)
+}

@@ -1,0 +1,146 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"math"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+)
+
+// RateLimit is requests per second with a burst; zero disables limiting.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+// callbackRateFactor widens the per-IP limit on the callback route: every
+// callback of a busy bucket comes from a few OSS addresses, and throttling
+// them would turn good uploads into 203 CallbackFailed.
+const callbackRateFactor = 10
+
+// ipExtractor believes X-Forwarded-For only from the trusted proxies;
+// otherwise the client IP is the TCP peer, so limits can't be dodged with a
+// forged header.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// rateLimiter is Echo's RateLimiter keyed by id, answering 429 rate_limited
+// with Retry-After.
+func rateLimiter(name string, rl RateLimit, id middleware.Extractor, skip middleware.Skipper, m *Metrics) echo.MiddlewareFunc {
+	retryAfter := strconv.Itoa(int(math.Max(1, math.Ceil(1/rl.PerSecond))))
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper:             skip,
+		IdentifierExtractor: id,
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(rl.PerSecond), Burst: rl.Burst, ExpiresIn: 3 * time.Minute,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			m.rateLimited.WithLabelValues(name).Inc()
+			c.Response().Header().Set("Retry-After", retryAfter)
+			return newError(429, "rate_limited", "Too many requests; retry after "+retryAfter+" s.")
+		},
+		ErrorHandler: func(c echo.Context, err error) error { return err },
+	})
+}
+
+func byIP(c echo.Context) (string, error)   { return "ip:" + c.RealIP(), nil }
+func byUser(c echo.Context) (string, error) { return "user:" + userOf(c), nil }
+
+// requestLogger writes one slog line per request. It logs the route and
+// path, never the query, headers or body, so tokens, signatures, tickets
+// and policies stay out of the logs.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogRequestID: true, LogMethod: true, LogURIPath: true, LogRoutePath: true, LogStatus: true,
+		LogLatency: true, LogRemoteIP: true, LogError: true, HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []slog.Attr{
+				slog.String("request_id", v.RequestID),
+				slog.String("method", v.Method),
+				slog.String("route", v.RoutePath),
+				slog.String("path", truncate(v.URIPath, 256)),
+				slog.Int("status", v.Status),
+				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000),
+				slog.String("ip", v.RemoteIP),
+			}
+			if u := userOf(c); u != "" {
+				attrs = append(attrs, slog.String("user", truncate(u, 128)))
+			}
+			var ae *apiError
+			if errors.As(v.Error, &ae) {
+				attrs = append(attrs, slog.String("code", ae.Code))
+			}
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// secureHeaders sets the usual hardening headers and a CSP that lets the
+// demo page talk only to ossgate and the upload endpoint.
+func secureHeaders(uploadURL string) echo.MiddlewareFunc {
+	upload := ""
+	if u, err := url.Parse(uploadURL); err == nil && u.Host != "" {
+		upload = " " + u.Scheme + "://" + u.Host
+	}
+	csp := strings.Join([]string{
+		"default-src 'self'",
+		"script-src 'self'",
+		"style-src 'self'",
+		"img-src 'self' data: blob:" + upload,
+		"media-src 'self' blob:" + upload,
+		"connect-src 'self'" + upload,
+		"form-action 'self'" + upload,
+		"frame-ancestors 'none'",
+		"base-uri 'none'",
+		"object-src 'none'",
+	}, "; ")
+	return middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: csp,
+		ReferrerPolicy:        "no-referrer",
+	})
+}
+
+// cors allows the configured origins to call the API from a browser. The
+// callback is server-to-server and gets no CORS headers.
+func cors(origins []string) echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper:       func(c echo.Context) bool { return c.Path() == "/api/uploads/callback" },
+		AllowOrigins:  origins,
+		AllowMethods:  []string{"GET", "POST", "OPTIONS"},
+		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+		ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After"},
+		MaxAge:        600,
+	})
+}

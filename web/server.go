@@ -1,0 +1,179 @@
+// Package web wires ossgate's HTTP API with Echo: routes, middleware,
+// request and response shapes, and the mapping of core errors to the API's
+// error codes. Business rules live in policy, callback and store.
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/policy"
+	"github.com/ossgate/ossgate/store"
+)
+
+// Body limits of API.md.
+const (
+	apiBodyLimit      = 64 << 10
+	callbackBodyLimit = 1 << 20
+)
+
+// Options are the parts the server is wired from.
+type Options struct {
+	Issuer   *policy.Issuer
+	Verifier *callback.Verifier
+	Store    store.Store
+	Auth     AuthConfig
+
+	// DevTokens enables POST /api/dev/token (local mode only), signing HS256
+	// tokens with Auth.Secret.
+	DevTokens bool
+
+	Static fs.FS // the demo page; nil serves none
+
+	RateLimit      RateLimit    // per user on the policy endpoint, per client IP elsewhere; zero: none
+	CORSOrigins    []string     // browser origins allowed to call the API; none: same origin only
+	TrustedProxies []*net.IPNet // whose X-Forwarded-For is believed
+	UploadURL      string       // where browsers post forms, for the page's CSP
+
+	Metrics *Metrics // nil: a fresh registry
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Server is the configured Echo instance with its dependencies.
+type Server struct {
+	*echo.Echo
+	opt  Options
+	auth *authenticator
+}
+
+// New builds the HTTP server. It does not listen.
+func New(opt Options) (*Server, error) {
+	if opt.Issuer == nil || opt.Verifier == nil || opt.Store == nil {
+		return nil, errors.New("web: Issuer, Verifier and Store are required")
+	}
+	if opt.DevTokens && len(opt.Auth.Secret) == 0 {
+		return nil, errors.New("web: dev tokens need an HS256 secret")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Metrics == nil {
+		opt.Metrics = NewMetrics()
+	}
+	auth, err := newAuthenticator(opt.Auth)
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(opt.Logger)
+	e.IPExtractor = ipExtractor(opt.TrustedProxies)
+	s := &Server{Echo: e, opt: opt, auth: auth}
+
+	e.Use(middleware.RequestID())
+	e.Use(requestLogger(opt.Logger))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			opt.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			return err
+		},
+	}))
+
+	e.Use(opt.Metrics.middleware())
+	e.Use(secureHeaders(opt.UploadURL))
+	if len(opt.CORSOrigins) > 0 {
+		e.Use(cors(opt.CORSOrigins))
+	}
+	perIP, perUser, perCallbackIP := noLimit, noLimit, noLimit
+	if rl := opt.RateLimit; rl.PerSecond > 0 {
+		unlimited := func(c echo.Context) bool {
+			switch c.Path() {
+			case "/healthz", "/readyz", "/metrics", "/api/uploads/policy", "/api/uploads/callback":
+				return true
+			}
+			return false
+		}
+		perIP = rateLimiter("ip", rl, byIP, unlimited, opt.Metrics)
+		perUser = rateLimiter("user", rl, byUser, nil, opt.Metrics)
+		perCallbackIP = rateLimiter("callback_ip", RateLimit{rl.PerSecond * callbackRateFactor, rl.Burst * callbackRateFactor}, byIP, nil, opt.Metrics)
+	}
+	e.Use(perIP)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", opt.Metrics.handler())
+
+	// Middleware is attached per route, not per group: an Echo group with
+	// middleware also catches unknown paths under it, which would turn
+	// 404/405 into 401.
+	e.POST("/api/uploads/callback", s.callback, perCallbackIP, bodyLimit(callbackBodyLimit))
+	authn := auth.middleware()
+	e.POST("/api/uploads/policy", s.issuePolicy, bodyLimit(apiBodyLimit), authn, perUser)
+	e.GET("/api/uploads", s.listUploads, authn)
+	e.GET("/api/uploads/:id", s.getUpload, authn)
+	if opt.DevTokens {
+		e.POST("/api/dev/token", s.devToken, bodyLimit(apiBodyLimit))
+	}
+	if opt.Static != nil {
+		s.serveStatic(opt.Static)
+	}
+	return s, nil
+}
+
+func noLimit(next echo.HandlerFunc) echo.HandlerFunc { return next }
+
+// bodyLimit refuses bodies over n bytes with 413 body_too_large, whether
+// the client announced the length or streams it.
+func bodyLimit(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > n {
+				return errBodyTooBig
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			return next(c)
+		}
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := contextTimeout(c, 2*time.Second)
+	defer cancel()
+	if err := s.opt.Store.Ping(ctx); err != nil {
+		s.opt.Logger.Warn("readiness: database unreachable", "err", err)
+		return errUnavailable
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// newID is a record id: 26 lowercase base32 characters, 130 random bits.
+func newID() string {
+	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	var b [26]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[b[i]&31]
+	}
+	return string(b[:])
+}

@@ -1,0 +1,194 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/policy"
+	"github.com/ossgate/ossgate/store"
+)
+
+// policyStatus maps the policy core's rule codes to HTTP statuses.
+var policyStatus = map[string]int{
+	"invalid_request":  http.StatusBadRequest,
+	"empty_file":       http.StatusUnprocessableEntity,
+	"file_too_large":   http.StatusUnprocessableEntity,
+	"type_not_allowed": http.StatusUnprocessableEntity,
+}
+
+// issuePolicy is POST /api/uploads/policy.
+func (s *Server) issuePolicy(c echo.Context) error {
+	var req policy.Request
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	up, err := s.opt.Issuer.Issue(userOf(c), req, s.opt.Now())
+	var pe *policy.Error
+	switch {
+	case errors.As(err, &pe):
+		status, ok := policyStatus[pe.Code]
+		if !ok {
+			status = http.StatusBadRequest
+		}
+		return newError(status, pe.Code, pe.Message)
+	case err != nil:
+		return err
+	}
+	version := "v1"
+	if _, ok := up.Fields["x-oss-signature-version"]; ok {
+		version = "v4"
+	}
+	s.opt.Metrics.policies.WithLabelValues(version).Inc()
+	return c.JSON(http.StatusOK, up)
+}
+
+// callbackStatus maps the callback core's codes to HTTP statuses.
+var callbackStatus = map[string]int{
+	"invalid_callback":  http.StatusBadRequest,
+	"untrusted_key_url": http.StatusForbidden,
+	"invalid_signature": http.StatusForbidden,
+	"invalid_ticket":    http.StatusForbidden,
+	"key_unavailable":   http.StatusServiceUnavailable, // OSS retries; not the caller's fault
+}
+
+// callback is POST /api/uploads/callback, called by OSS. It answers only
+// after the record is committed, so a 200 relayed to the uploader means the
+// upload is durably known.
+func (s *Server) callback(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	r := c.Request()
+	path, query := splitRequestURI(r.RequestURI)
+	req := callback.Request{
+		Path:          path,
+		RawQuery:      query,
+		Authorization: r.Header.Get("Authorization"),
+		PubKeyURL:     r.Header.Get("x-oss-pub-key-url"),
+		ContentType:   r.Header.Get(echo.HeaderContentType),
+		Body:          body,
+	}
+	now := s.opt.Now()
+	up, err := s.opt.Verifier.Verify(r.Context(), req, now)
+	if err != nil {
+		code := callback.Code(err)
+		status, ok := callbackStatus[code]
+		if !ok {
+			return err
+		}
+		s.opt.Metrics.callbacks.WithLabelValues(code).Inc()
+		s.opt.Logger.Info("callback refused", "code", code, "reason", err.Error(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return newError(status, code, callbackMessage(code))
+	}
+	start := time.Now()
+	rec, _, err := s.opt.Store.Insert(r.Context(), store.Record{
+		ID:          newID(),
+		User:        up.User,
+		Bucket:      up.Bucket,
+		Key:         up.Key,
+		Size:        up.Size,
+		ContentType: up.ContentType,
+		ETag:        up.ETag,
+		Filename:    up.Filename,
+		Vars:        up.Vars,
+		CreatedAt:   now.UTC().Truncate(time.Millisecond),
+	})
+	s.opt.Metrics.observeStore("insert", start)
+	if err != nil {
+		s.opt.Logger.Error("storing upload record", "err", err)
+		return errUnavailable
+	}
+	s.opt.Metrics.callbacks.WithLabelValues("accepted").Inc()
+	return c.JSON(http.StatusOK, map[string]store.Record{"upload": rec})
+}
+
+func callbackMessage(code string) string {
+	switch code {
+	case "untrusted_key_url":
+		return "The callback's public key URL is not on the allowlist."
+	case "invalid_signature":
+		return "The callback is not signed by OSS."
+	case "invalid_ticket":
+		return "The upload ticket is invalid, expired, or does not match the upload."
+	case "key_unavailable":
+		return "The callback's public key could not be fetched; try again."
+	default:
+		return "The callback body is malformed."
+	}
+}
+
+// splitRequestURI keeps the path and query exactly as received: OSS signs
+// the raw query, and the path before our router decodes anything.
+func splitRequestURI(uri string) (path, query string) {
+	for i := 0; i < len(uri); i++ {
+		if uri[i] == '?' {
+			return uri[:i], uri[i+1:]
+		}
+	}
+	return uri, ""
+}
+
+type listResponse struct {
+	Uploads    []store.Record `json:"uploads"`
+	NextCursor *string        `json:"nextCursor"`
+}
+
+// listUploads is GET /api/uploads: the caller's records, newest first.
+func (s *Server) listUploads(c echo.Context) error {
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return invalidRequest("limit must be an integer from 1 to 200.")
+		}
+		limit = n
+	}
+	cursor := c.QueryParam("cursor")
+	if len(cursor) > 512 {
+		return invalidRequest("cursor is not valid.")
+	}
+	start := time.Now()
+	recs, next, err := s.opt.Store.List(c.Request().Context(), userOf(c), limit, cursor)
+	s.opt.Metrics.observeStore("list", start)
+	switch {
+	case errors.Is(err, store.ErrBadCursor):
+		return invalidRequest("cursor is not valid.")
+	case err != nil:
+		s.opt.Logger.Error("listing uploads", "err", err)
+		return errUnavailable
+	}
+	resp := listResponse{Uploads: recs}
+	if resp.Uploads == nil {
+		resp.Uploads = []store.Record{}
+	}
+	if next != "" {
+		resp.NextCursor = &next
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// getUpload is GET /api/uploads/:id; another user's record is 404, the same
+// as a missing one, so ids reveal nothing.
+func (s *Server) getUpload(c echo.Context) error {
+	id := c.Param("id")
+	if len(id) > 64 {
+		return errNotFound
+	}
+	start := time.Now()
+	rec, err := s.opt.Store.Get(c.Request().Context(), userOf(c), id)
+	s.opt.Metrics.observeStore("get", start)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound
+	case err != nil:
+		s.opt.Logger.Error("getting upload", "err", err)
+		return errUnavailable
+	}
+	return c.JSON(http.StatusOK, rec)
+}
