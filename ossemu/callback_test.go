@@ -22,8 +22,8 @@ import (
 // gotCallback is what the test callback server received.
 type gotCallback struct {
 	path, rawQuery, host, contentType, userAgent string
-	body                                          []byte
-	verifyErr                                     error
+	body                                         []byte
+	verifyErr                                    error
 }
 
 // callbackServer answers every callback with answer, after checking its

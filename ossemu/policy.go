@@ -76,6 +76,9 @@ func parsePolicy(data []byte) (*policyDoc, error) {
 	if err != nil {
 		return nil, policyErrorf("expiration %q is not an ISO 8601 time", exp)
 	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return nil, policyErrorf("expiration %q is out of range", exp)
+	}
 	p.Expiration = t.UTC()
 
 	condRaw, ok := top["conditions"]

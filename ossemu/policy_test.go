@@ -3,7 +3,9 @@ package ossemu
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -135,23 +137,12 @@ func TestCheckFields(t *testing.T) {
 				if err.Status != 403 || err.Code != CodeAccessDenied {
 					t.Errorf("error = %d %s, want 403 AccessDenied", err.Status, err.Code)
 				}
-				if got := err.Message; len(tc.msg) > 0 && !contains(got, tc.msg) {
+				if got := err.Message; len(tc.msg) > 0 && !strings.Contains(got, tc.msg) {
 					t.Errorf("Message = %q, want it to contain %q", got, tc.msg)
 				}
 			}
 		})
 	}
-}
-
-func contains(s, sub string) bool { return len(sub) == 0 || indexOf(s, sub) >= 0 }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestSizeRange(t *testing.T) {
@@ -226,4 +217,8 @@ func FuzzParsePolicy(f *testing.F) {
 		_, _, _ = p.sizeRange()
 		_ = p.expired(time.Now())
 	})
+}
+
+func readVectorsOptional(name string) ([]byte, error) {
+	return os.ReadFile("../../shared/vectors/" + name)
 }

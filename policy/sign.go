@@ -3,7 +3,6 @@ package policy
 import (
 	"crypto/hmac"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -37,20 +36,18 @@ func SigningKeyV4(secret string, day time.Time, region string) []byte {
 
 func signingKeyV4(secret string, day []byte, region string) []byte {
 	k := hmacSHA256([]byte("aliyun_v4"+secret), day)
-	k = hmacSHA256(k, []byte(region))
-	k = hmacSHA256(k, []byte("oss"))
-	return hmacSHA256(k, []byte("aliyun_v4_request"))
-}
-
-func hmacSHA256(key, msg []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(msg)
-	return m.Sum(nil)
+	k = hmacSHA256(k[:], []byte(region))
+	k = hmacSHA256(k[:], []byte("oss"))
+	k = hmacSHA256(k[:], []byte("aliyun_v4_request"))
+	return k[:]
 }
 
 // SignV4 returns the V4 signature of a base64 policy: hex(HMAC-SHA256(k4, policy)).
 func SignV4(signingKey []byte, policyBase64 string) string {
-	return hex.EncodeToString(hmacSHA256(signingKey, []byte(policyBase64)))
+	mac := hmacSHA256(signingKey, []byte(policyBase64))
+	var out [2 * len(mac)]byte
+	hex.Encode(out[:], mac[:])
+	return string(out[:])
 }
 
 // SignV1 returns the V1 signature of a base64 policy:

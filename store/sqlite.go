@@ -22,7 +22,7 @@ import (
 var sqlitePragmas = []string{
 	"busy_timeout(5000)",
 	"journal_mode(WAL)",
-	"synchronous(FULL)",
+	"synchronous(NORMAL)",
 	"foreign_keys(1)",
 }
 
