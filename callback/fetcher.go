@@ -60,9 +60,10 @@ type FetcherConfig struct {
 	// Now is the cache's clock. nil means time.Now.
 	Now func() time.Time
 	// OnFetch, if set, is called once per PublicKey call that gets past the
-	// allowlist: cached=false for the call whose request went to the network,
-	// cached=true for answers from the cache (including a remembered failure)
-	// and for calls that shared another call's in-flight request.
+	// allowlist and gets an answer: cached=false for the call whose request
+	// went to the network, cached=true for answers from the cache (including
+	// a remembered failure) and for calls that shared another call's
+	// in-flight request. It is for metrics and must be quick.
 	OnFetch func(url string, cached bool)
 }
 

@@ -293,26 +293,27 @@ func TestFetcherFailures(t *testing.T) {
 		name     string
 		path     string
 		maxBytes int64
-		want     error // nil: success
+		timeout  time.Duration // 0: the 5s default
+		want     error         // nil: success
 	}{
-		{"ok", "/k.pem", 0, nil},
-		{"key over MaxKeyBytes", "/k.pem", 64, callback.ErrKeyUnavailable},
-		{"over the 16 KiB default", "/padded.pem", 0, callback.ErrKeyUnavailable},
-		{"padded under a larger limit", "/padded.pem", 32 << 10, nil},
-		{"404", "/missing", 0, callback.ErrKeyUnavailable},
-		{"500", "/error", 0, callback.ErrKeyUnavailable},
-		{"201 is not 200", "/created", 0, callback.ErrKeyUnavailable},
-		{"not PEM", "/garbage", 0, callback.ErrKeyUnavailable},
-		{"private key block", "/private", 0, callback.ErrKeyUnavailable},
-		{"slow server times out", "/slow", 0, callback.ErrKeyUnavailable},
-		{"3 redirects on the allowed host", "/hop/3", 0, nil},
-		{"4 redirects", "/hop/4", 0, callback.ErrKeyUnavailable},
+		{"ok", "/k.pem", 0, 0, nil},
+		{"key over MaxKeyBytes", "/k.pem", 64, 0, callback.ErrKeyUnavailable},
+		{"over the 16 KiB default", "/padded.pem", 0, 0, callback.ErrKeyUnavailable},
+		{"padded under a larger limit", "/padded.pem", 32 << 10, 0, nil},
+		{"404", "/missing", 0, 0, callback.ErrKeyUnavailable},
+		{"500", "/error", 0, 0, callback.ErrKeyUnavailable},
+		{"201 is not 200", "/created", 0, 0, callback.ErrKeyUnavailable},
+		{"not PEM", "/garbage", 0, 0, callback.ErrKeyUnavailable},
+		{"private key block", "/private", 0, 0, callback.ErrKeyUnavailable},
+		{"slow server times out", "/slow", 0, 200 * time.Millisecond, callback.ErrKeyUnavailable},
+		{"3 redirects on the allowed host", "/hop/3", 0, 0, nil},
+		{"4 redirects", "/hop/4", 0, 0, callback.ErrKeyUnavailable},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFetcher(t, callback.FetcherConfig{
 				AllowedHosts: []string{s.hostPort()},
-				Timeout:      200 * time.Millisecond,
+				Timeout:      c.timeout,
 				MaxKeyBytes:  c.maxBytes,
 			})
 			start := time.Now()

@@ -1,12 +1,3 @@
-// Package callback verifies the upload callbacks Alibaba Cloud OSS sends
-// after a POST upload made with an ossgate policy: the RSA/MD5 request
-// signature (with the public key fetched only from allowlisted hosts, and
-// cached), the callback body, and the upload ticket inside it.
-//
-// It is a library: it runs no server, reads no environment and keeps no
-// global state, and the time is always passed in. The web layer turns the
-// HTTP request into a Request, calls Verifier.Verify, and maps errors to API
-// codes with Code.
 package callback
 
 import (

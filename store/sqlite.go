@@ -22,18 +22,23 @@ import (
 var sqlitePragmas = []string{
 	"busy_timeout(5000)",
 	"journal_mode(WAL)",
-	"synchronous(NORMAL)",
+	"synchronous(FULL)",
 	"foreign_keys(1)",
 }
 
 // sqliteStore keeps two pools on one file. SQLite admits one writer at a
-// time, so the write pool has exactly one connection: concurrent Inserts
-// queue in database/sql rather than spin on the file lock, and no goroutine
-// of this process can make another one see SQLITE_BUSY. Reads go through
-// their own pool, which WAL lets run while a write is in progress.
+// time, so the write pool has exactly one connection, used by one goroutine
+// (see groupcommit.go): concurrent Inserts queue in Go rather than spin on
+// the file lock, so no goroutine of this process can make another see
+// SQLITE_BUSY. Reads go through their own pool, which WAL lets run while a
+// write is in progress.
 type sqliteStore struct {
 	write *sql.DB
 	read  *sql.DB // == write for an in-memory database
+
+	inserts    chan insertReq // unbuffered: a request is either taken by the writer or not sent
+	quit       chan struct{}  // closed by Close
+	writerDone chan struct{}  // closed when the writer goroutine has returned
 
 	closeOnce sync.Once
 	closeErr  error
@@ -82,6 +87,10 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 		}
 		s.read = read
 	}
+	s.inserts = make(chan insertReq)
+	s.quit = make(chan struct{})
+	s.writerDone = make(chan struct{})
+	go s.writeLoop()
 	return s, nil
 }
 
@@ -116,20 +125,11 @@ func (s *sqliteStore) Insert(ctx context.Context, r Record) (Record, bool, error
 	if err != nil {
 		return Record{}, false, fmt.Errorf("store: insert: %w", err)
 	}
-	// No conflict target: a conflict on id too (the same record sent again)
-	// must be "do nothing", not an error.
-	res, err := s.write.ExecContext(ctx, `INSERT INTO uploads (`+sqliteColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-		r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, string(vars), r.CreatedAt.UnixMicro())
+	created, err := s.submit(ctx, insertReq{ctx: ctx, r: r, vars: string(vars)})
 	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: %w", err)
+		return Record{}, false, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: %w", err)
-	}
-	if n == 1 {
+	if created {
 		return r, true, nil
 	}
 	// Records are never changed or deleted, so the row that won the
@@ -217,6 +217,8 @@ func (s *sqliteStore) Ping(ctx context.Context) error {
 
 func (s *sqliteStore) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.writerDone // no write in flight once it returns
 		var errs []error
 		if s.read != s.write {
 			errs = append(errs, s.read.Close())

@@ -54,6 +54,7 @@ type harness struct {
 	Store     store.Store
 	KeyURL    string       // allowlisted URL of the fake OSS public key
 	KeyHits   atomic.Int64 // requests the key server saw
+	Metrics   *Metrics
 	keyServer *httptest.Server
 	api       *httptest.Server
 }
@@ -103,7 +104,8 @@ func newHarness(t *testing.T, tweak ...func(*setup)) *harness {
 		TTL:              10 * time.Minute,
 		DefaultVersion:   policy.V4,
 	}
-	fetcher, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: []string{h.keyServer.Listener.Addr().String()}})
+	h.Metrics = NewMetrics()
+	fetcher, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: []string{h.keyServer.Listener.Addr().String()}, OnFetch: h.Metrics.KeyLookup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +114,7 @@ func newHarness(t *testing.T, tweak ...func(*setup)) *harness {
 		Store:     db,
 		Auth:      AuthConfig{Secret: testJWTSecret},
 		DevTokens: true,
+		Metrics:   h.Metrics,
 	}
 	for _, f := range tweak {
 		f(&setup{issuer: &ic, options: &opt})

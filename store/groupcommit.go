@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// SQLite's durable commit (synchronous=FULL) costs an fsync, about a
+// millisecond, whatever it holds. So one writer goroutine takes the Inserts
+// waiting at that moment and commits them together: under load many records
+// share one fsync, and a lone Insert is still committed at once. Each caller
+// gets its answer only after the commit that holds its record.
+
+// maxBatch bounds one transaction, so a burst cannot hold the write lock long.
+const maxBatch = 128
+
+// errClosed answers an Insert made on a closed store.
+var errClosed = errors.New("store: closed")
+
+type insertReq struct {
+	ctx  context.Context
+	r    Record // normalized
+	vars string // r.Vars as JSON
+	done chan insertRes
+}
+
+type insertRes struct {
+	created bool
+	err     error
+}
+
+const sqliteInsert = `INSERT INTO uploads (` + sqliteColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT DO NOTHING` // no target: a repeated id is "do nothing" too, not an error
+
+// submit hands req to the writer and waits for its commit.
+func (s *sqliteStore) submit(ctx context.Context, req insertReq) (bool, error) {
+	req.done = make(chan insertRes, 1) // the writer never waits for a caller that gave up
+	select {
+	case s.inserts <- req:
+	case <-s.quit:
+		return false, errClosed
+	case <-ctx.Done():
+		return false, fmt.Errorf("store: insert: %w", ctx.Err())
+	}
+	select {
+	case res := <-req.done:
+		return res.created, res.err
+	case <-ctx.Done():
+		// The record may still be committed; a retry then finds it (created=false).
+		return false, fmt.Errorf("store: insert: %w", ctx.Err())
+	}
+}
+
+// writeLoop is the only user of s.write after Open.
+func (s *sqliteStore) writeLoop() {
+	defer close(s.writerDone)
+	for {
+		var batch []insertReq
+		select {
+		case req := <-s.inserts:
+			batch = append(batch, req)
+		case <-s.quit:
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.inserts:
+				batch = append(batch, req)
+			default:
+				break more
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit stores batch in one transaction. Should that fail, each request is
+// retried alone, so one bad record cannot fail its neighbours.
+func (s *sqliteStore) commit(batch []insertReq) {
+	live := batch[:0]
+	for _, req := range batch {
+		if err := req.ctx.Err(); err != nil {
+			req.done <- insertRes{err: fmt.Errorf("store: insert: %w", err)}
+			continue
+		}
+		live = append(live, req)
+	}
+	if len(live) > 1 {
+		if created, err := s.insertTx(live); err == nil {
+			for i, req := range live {
+				req.done <- insertRes{created: created[i]}
+			}
+			return
+		}
+	}
+	for _, req := range live {
+		created, err := insertRow(req.ctx, s.execAlone, req)
+		if err != nil {
+			err = fmt.Errorf("store: insert: %w", err)
+		}
+		req.done <- insertRes{created: created, err: err}
+	}
+}
+
+// insertTx runs the batch in one transaction. The callers' contexts are not
+// used: one caller giving up must not roll back the others' records.
+func (s *sqliteStore) insertTx(batch []insertReq) ([]bool, error) {
+	ctx := context.Background()
+	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see OpenSQLite)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, sqliteInsert)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	created := make([]bool, len(batch))
+	for i, req := range batch {
+		if created[i], err = insertRow(ctx, stmt.ExecContext, req); err != nil {
+			return nil, err
+		}
+	}
+	return created, tx.Commit()
+}
+
+// execFunc runs sqliteInsert with args: a prepared statement's ExecContext,
+// or one autocommitted statement (see execAlone).
+type execFunc func(ctx context.Context, args ...any) (sql.Result, error)
+
+func (s *sqliteStore) execAlone(ctx context.Context, args ...any) (sql.Result, error) {
+	return s.write.ExecContext(ctx, sqliteInsert, args...)
+}
+
+func insertRow(ctx context.Context, exec execFunc, req insertReq) (bool, error) {
+	r := req.r
+	res, err := exec(ctx, r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, req.vars, r.CreatedAt.UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
