@@ -1,6 +1,7 @@
 package ossemu
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -28,7 +29,9 @@ const (
 	maxFormFields  = 64
 	maxFieldSize   = 64 << 10 // one field's value; a policy fits well inside
 	maxPreDataSize = 1 << 20  // every byte before the file part, headers included
-	copyBufferSize = 256 << 10
+	// multipart hands the file over in 4 KiB reads; buffering the disk
+	// writes turns them into few large write calls.
+	fileWriteBuffer = 1 << 20
 )
 
 // crcTable is CRC-64/ECMA-182 as OSS uses it (x-oss-hash-crc64ecma).
@@ -271,8 +274,12 @@ func (e *Emulator) receiveFile(part *multipart.Part, pol *policyDoc, key string)
 	obj := &received{file: tmp}
 	md5h, crc := md5.New(), crc64.New(crcTable)
 	dst := &errWriter{w: tmp}
+	buf := bufio.NewWriterSize(dst, fileWriteBuffer)
 	src := &io.LimitedReader{R: part, N: limit + 1}
-	n, err := io.CopyBuffer(io.MultiWriter(dst, md5h, crc), src, make([]byte, copyBufferSize))
+	n, err := io.Copy(io.MultiWriter(buf, md5h, crc), src)
+	if err == nil && n <= limit {
+		_ = buf.Flush() // a failure shows in dst.err
+	}
 	switch {
 	case dst.err != nil:
 		obj.discard()

@@ -65,17 +65,8 @@ func (s *Server) callback(c echo.Context) error {
 		return err
 	}
 	r := c.Request()
-	path, query := splitRequestURI(r.RequestURI)
-	req := callback.Request{
-		Path:          path,
-		RawQuery:      query,
-		Authorization: r.Header.Get("Authorization"),
-		PubKeyURL:     r.Header.Get("x-oss-pub-key-url"),
-		ContentType:   r.Header.Get(echo.HeaderContentType),
-		Body:          body,
-	}
 	now := s.opt.Now()
-	up, err := s.opt.Verifier.Verify(r.Context(), req, now)
+	up, err := s.opt.Verifier.Verify(r.Context(), callback.NewRequest(r, body), now)
 	if err != nil {
 		code := callback.Code(err)
 		status, ok := callbackStatus[code]
@@ -121,17 +112,6 @@ func callbackMessage(code string) string {
 	default:
 		return "The callback body is malformed."
 	}
-}
-
-// splitRequestURI keeps the path and query exactly as received: OSS signs
-// the raw query, and the path before our router decodes anything.
-func splitRequestURI(uri string) (path, query string) {
-	for i := 0; i < len(uri); i++ {
-		if uri[i] == '?' {
-			return uri[:i], uri[i+1:]
-		}
-	}
-	return uri, ""
 }
 
 type listResponse struct {
