@@ -126,7 +126,7 @@ func parseCallbackVar(b64 string) (map[string]string, *ossError) {
 		return nil, invalidArgument("The callback-var is not base64 encoded.")
 	}
 	var m map[string]string
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, invalidArgument("The callback-var is not a json object of strings.")
 	}
 	for k := range m {

@@ -292,6 +292,77 @@ func TestRenderBody(t *testing.T) {
 	}
 }
 
+func TestParseCallbackParam(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name, field string
+		ok          bool
+		urls        []string
+		bodyType    string
+	}{
+		{"form default", b64(`{"callbackUrl":"https://a.example/cb?x=1","callbackBody":"k=${object}"}`), true, []string{"https://a.example/cb?x=1"}, bodyTypeForm},
+		{"json", b64(`{"callbackUrl":"http://a.example/cb","callbackBody":"{\"k\":${object},\"s\":${size}}","callbackBodyType":"application/json"}`), true, []string{"http://a.example/cb"}, bodyTypeJSON},
+		{"no scheme is http", b64(`{"callbackUrl":"a.example:8080/cb","callbackBody":"k=1"}`), true, []string{"http://a.example:8080/cb"}, bodyTypeForm},
+		{"several urls", b64(`{"callbackUrl":"http://a/1;http://b/2","callbackBody":"k=1"}`), true, []string{"http://a/1", "http://b/2"}, bodyTypeForm},
+		{"six urls", b64(`{"callbackUrl":"http://a/1;http://a/2;http://a/3;http://a/4;http://a/5;http://a/6","callbackBody":"k=1"}`), false, nil, ""},
+		{"empty url", b64(`{"callbackUrl":"","callbackBody":"k=1"}`), false, nil, ""},
+		{"empty body", b64(`{"callbackUrl":"http://a/"}`), false, nil, ""},
+		{"file url", b64(`{"callbackUrl":"file:///etc/passwd","callbackBody":"k=1"}`), false, nil, ""},
+		{"user info", b64(`{"callbackUrl":"http://u:p@a/","callbackBody":"k=1"}`), false, nil, ""},
+		{"other body type", b64(`{"callbackUrl":"http://a/","callbackBody":"k=1","callbackBodyType":"text/plain"}`), false, nil, ""},
+		{"json template not json", b64(`{"callbackUrl":"http://a/","callbackBody":"k=${object}","callbackBodyType":"application/json"}`), false, nil, ""},
+		{"url not a string", b64(`{"callbackUrl":1,"callbackBody":"k=1"}`), false, nil, ""},
+		{"not base64", "{}", false, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := parseCallbackParam(tc.field)
+			if (err == nil) != tc.ok {
+				t.Fatalf("parseCallbackParam: err = %v, want ok = %v", err, tc.ok)
+			}
+			if err != nil {
+				if err.Status != 400 || err.Code != CodeInvalidArgument {
+					t.Errorf("error = %d %s, want 400 InvalidArgument", err.Status, err.Code)
+				}
+				return
+			}
+			var urls []string
+			for _, u := range p.URLs {
+				urls = append(urls, u.String())
+			}
+			if strings.Join(urls, " ") != strings.Join(tc.urls, " ") || p.BodyType != tc.bodyType {
+				t.Errorf("got urls %q type %q, want %q %q", urls, p.BodyType, tc.urls, tc.bodyType)
+			}
+		})
+	}
+}
+
+func TestParseCallbackVar(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name, field string
+		ok          bool
+	}{
+		{"vars", b64(`{"x:a":"1","x:b_c":"2"}`), true},
+		{"null", b64(`null`), false},
+		{"not x:", b64(`{"a":"1"}`), false},
+		{"upper case", b64(`{"x:A":"1"}`), false},
+		{"not strings", b64(`{"x:a":1}`), false},
+		{"not base64", "%%", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := parseCallbackVar(tc.field)
+			if (err == nil) != tc.ok {
+				t.Fatalf("parseCallbackVar: err = %v, want ok = %v", err, tc.ok)
+			}
+			if err == nil && m == nil {
+				t.Error("nil map without an error")
+			}
+		})
+	}
+}
+
 type callbackVectors struct {
 	PublicKeyPEM string `json:"publicKeyPEM"`
 	Cases        []struct {

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -179,7 +180,7 @@ func (e *Emulator) Listen(addr string) (net.Listener, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.addr = l.Addr().String()
+	e.addr = reachableHostPort(l.Addr())
 	if e.publicURL == "" {
 		e.publicURL = "http://" + reachableHostPort(l.Addr())
 	}
@@ -206,7 +207,7 @@ func reachableHostPort(a net.Addr) string {
 func (e *Emulator) Serve(l net.Listener) error {
 	e.mu.Lock()
 	if e.addr == "" {
-		e.addr = l.Addr().String()
+		e.addr = reachableHostPort(l.Addr())
 	}
 	if e.publicURL == "" {
 		e.publicURL = "http://" + reachableHostPort(l.Addr())
@@ -276,11 +277,24 @@ func (e *Emulator) PublicKeyPEM() []byte {
 	return append([]byte(nil), e.pubPEM...)
 }
 
-// Addr returns the host:port bound by Listen (or first served); "" before.
+// Addr returns the host:port bound by Listen (or first served), "" before.
+// A wildcard bind (":9000", "0.0.0.0:9000") is reported as its loopback
+// form, "127.0.0.1:9000": the address a client here dials and the one in the
+// default PublicURL, so it is what a key-host allowlist needs.
 func (e *Emulator) Addr() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.addr
+}
+
+// PublicKeyHost is the host[:port] of PublicKeyURL: the one entry a
+// callback verifier's key-host allowlist needs to trust this emulator.
+func (e *Emulator) PublicKeyHost() string {
+	u, err := url.Parse(e.PublicKeyURL())
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Bucket returns the emulated bucket's name.

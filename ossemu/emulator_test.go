@@ -47,6 +47,9 @@ func TestListenSetsPublicURLAndServesKey(t *testing.T) {
 	if got, want := env.emu.PublicKeyURL(), "http://"+addr+"/_ossemu/callback_pub_key.pem"; got != want {
 		t.Errorf("PublicKeyURL = %q, want %q", got, want)
 	}
+	if got := env.emu.PublicKeyHost(); got != addr {
+		t.Errorf("PublicKeyHost = %q, want %q", got, addr)
+	}
 	body, err := httpGetBody(env.emu.PublicKeyURL())
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +74,9 @@ func TestPublicURLGiven(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.PublicURL = "http://oss.local:9000/" })
 	if got := env.emu.PublicKeyURL(); got != "http://oss.local:9000/_ossemu/callback_pub_key.pem" {
 		t.Errorf("PublicKeyURL = %q", got)
+	}
+	if got := env.emu.PublicKeyHost(); got != "oss.local:9000" {
+		t.Errorf("PublicKeyHost = %q", got)
 	}
 }
 

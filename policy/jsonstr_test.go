@@ -37,6 +37,19 @@ func TestAppendString(t *testing.T) {
 	}
 }
 
+// TestAppendStringEveryOffset puts each kind of special byte at every
+// position of the eight-byte fast path.
+func TestAppendStringEveryOffset(t *testing.T) {
+	for _, special := range []string{`"`, `\`, "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "\u2028", " ", "~"} {
+		for off := range 20 {
+			s := strings.Repeat("a", off) + special + strings.Repeat("b", 20-off)
+			if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
+				t.Errorf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
+			}
+		}
+	}
+}
+
 // TestAppendStringRandom is the property FuzzAppendString checks, run on
 // every `go test` over strings drawn from the bytes that matter.
 func TestAppendStringRandom(t *testing.T) {

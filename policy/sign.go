@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -44,7 +45,11 @@ func signingKeyV4(secret string, day []byte, region string) []byte {
 
 // SignV4 returns the V4 signature of a base64 policy: hex(HMAC-SHA256(k4, policy)).
 func SignV4(signingKey []byte, policyBase64 string) string {
-	mac := hmacSHA256(signingKey, []byte(policyBase64))
+	return signV4(signingKey, []byte(policyBase64))
+}
+
+func signV4(signingKey, policyBase64 []byte) string {
+	mac := hmacSHA256(signingKey, policyBase64)
 	var out [2 * len(mac)]byte
 	hex.Encode(out[:], mac[:])
 	return string(out[:])
@@ -72,6 +77,7 @@ type Signer struct {
 	region string // standard form, without "oss-"
 
 	v4key atomic.Pointer[dayKey]
+	bufs  sync.Pool // *[]byte for the document and its base64
 }
 
 type dayKey struct {
@@ -148,26 +154,29 @@ func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, e
 		if c.SecurityToken != "" {
 			extra = append(extra, Match("x-oss-security-token", c.SecurityToken))
 		}
-		b64, err := p.encode(extra)
+		buf, b64, err := s.encode(p, extra)
 		if err != nil {
 			return nil, err
 		}
-		fields["policy"] = b64
+		fields["policy"] = string(b64)
 		fields["x-oss-signature-version"] = v4Algorithm
 		fields["x-oss-credential"] = cred
 		fields["x-oss-date"] = dateStr
-		fields["x-oss-signature"] = SignV4(s.keyV4(day), b64)
+		fields["x-oss-signature"] = signV4(s.keyV4(day), b64)
+		s.release(buf)
 	case V1:
 		if c.SecurityToken != "" {
 			extra = append(extra, Match("x-oss-security-token", c.SecurityToken))
 		}
-		b64, err := p.encode(extra)
+		buf, b64, err := s.encode(p, extra)
 		if err != nil {
 			return nil, err
 		}
-		fields["policy"] = b64
+		policy := string(b64)
+		s.release(buf)
+		fields["policy"] = policy
 		fields["OSSAccessKeyId"] = c.AccessKeyID
-		fields["Signature"] = SignV1(c.AccessKeySecret, b64)
+		fields["Signature"] = SignV1(c.AccessKeySecret, policy)
 	default:
 		return nil, fmt.Errorf("policy: unknown signature version %q", clip(string(v), 32))
 	}
@@ -177,15 +186,32 @@ func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, e
 	return fields, nil
 }
 
-// encode returns base64 of the document with extra appended, writing the
-// JSON and its base64 into one buffer.
-func (p *Policy) encode(extra []Condition) (string, error) {
+// encode writes the document with extra appended, then its base64, into
+// one buffer (reused across calls; release gives it back) and returns the
+// buffer and the base64 part of it.
+func (s *Signer) encode(p *Policy, extra []Condition) (buf, b64 []byte, err error) {
 	hint := p.sizeHint(extra)
-	buf := make([]byte, 0, hint+base64.StdEncoding.EncodedLen(hint))
+	hint += base64.StdEncoding.EncodedLen(hint)
+	if bp, ok := s.bufs.Get().(*[]byte); ok && cap(*bp) >= hint {
+		buf = (*bp)[:0]
+	} else {
+		buf = make([]byte, 0, hint)
+	}
 	doc, err := p.appendDocument(buf, extra)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	n := len(doc)
-	return string(base64.StdEncoding.AppendEncode(doc, doc[:n])[n:]), nil
+	doc = base64.StdEncoding.AppendEncode(doc, doc[:n])
+	return doc, doc[n:], nil
+}
+
+// maxPooledBuf keeps one freak policy from pinning a large buffer.
+const maxPooledBuf = 64 << 10
+
+func (s *Signer) release(buf []byte) {
+	if cap(buf) <= maxPooledBuf {
+		buf = buf[:0]
+		s.bufs.Put(&buf)
+	}
 }

@@ -62,7 +62,7 @@ func loadMigrations(dialect string) ([]migration, error) {
 }
 
 // migrateSQLite applies the missing migrations in one transaction. db's
-// transactions begin IMMEDIATE (see sqliteDSN), so two processes opening the
+// transactions begin IMMEDIATE (see OpenSQLite), so two processes opening the
 // same file run this one after the other, and the second finds nothing to do.
 func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	ms, err := loadMigrations("sqlite")

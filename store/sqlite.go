@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,9 +55,9 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	// in-memory store must read through its one write connection.
 	memory := path == ":memory:" || strings.Contains(path, "mode=memory")
 
-	// _txlock=immediate: transactions (only the migration's) take the
-	// write lock at BEGIN, so two processes migrating at once serialize
-	// instead of one failing to upgrade a read lock.
+	// _txlock=immediate: transactions (the migration's, the group commits)
+	// take the write lock at BEGIN, so two processes writing at once wait on
+	// busy_timeout instead of one failing to upgrade a read lock.
 	write, err := sql.Open("sqlite", sqliteDSN(path, sqlitePragmas, "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -72,7 +73,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	}
 	if !memory {
 		// query_only: a read connection that tried to write would be a bug.
-		read, err := sql.Open("sqlite", sqliteDSN(path, append(sqlitePragmas[:len(sqlitePragmas):len(sqlitePragmas)], "query_only(1)")))
+		read, err := sql.Open("sqlite", sqliteDSN(path, slices.Concat(sqlitePragmas, []string{"query_only(1)"})))
 		if err != nil {
 			write.Close()
 			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)

@@ -98,25 +98,22 @@ func isPostgresURL(dsn string) bool {
 // microseconds (Postgres' precision, so both backends answer alike) and
 // non-nil Vars.
 func normalize(r Record) (Record, error) {
-	for _, f := range []struct{ name, v string }{
-		{"ID", r.ID}, {"User", r.User}, {"Bucket", r.Bucket}, {"Key", r.Key},
-	} {
+	type field struct{ name, v string }
+	for _, f := range []field{{"ID", r.ID}, {"User", r.User}, {"Bucket", r.Bucket}, {"Key", r.Key}} {
 		if f.v == "" {
 			return Record{}, fmt.Errorf("%w: record %s is empty", ErrInvalid, f.name)
 		}
 	}
 	// Postgres refuses NUL and invalid UTF-8 in text; refuse them on both
 	// backends so a record storable in one is storable in the other.
-	fields := []struct{ name, v string }{
-		{"ID", r.ID}, {"User", r.User}, {"Bucket", r.Bucket}, {"Key", r.Key},
-		{"ContentType", r.ContentType}, {"ETag", r.ETag}, {"Filename", r.Filename},
-	}
+	fields := []field{{"ID", r.ID}, {"User", r.User}, {"Bucket", r.Bucket}, {"Key", r.Key},
+		{"ContentType", r.ContentType}, {"ETag", r.ETag}, {"Filename", r.Filename}}
 	for k, v := range r.Vars {
-		fields = append(fields, struct{ name, v string }{"Vars name", k}, struct{ name, v string }{"Vars[" + k + "]", v})
+		fields = append(fields, field{"Vars name", k}, field{"Vars value", v})
 	}
 	for _, f := range fields {
 		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
-			return Record{}, fmt.Errorf("%w: record %s is not valid UTF-8 text", ErrInvalid, f.name)
+			return Record{}, fmt.Errorf("%w: record %s is not valid UTF-8 text without NUL", ErrInvalid, f.name)
 		}
 	}
 	if r.Size < 0 {

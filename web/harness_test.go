@@ -52,6 +52,7 @@ const testBucket = "testbucket"
 type harness struct {
 	URL       string
 	Store     store.Store
+	Server    *Server      // the server under test
 	KeyURL    string       // allowlisted URL of the fake OSS public key
 	KeyHits   atomic.Int64 // requests the key server saw
 	Metrics   *Metrics
@@ -128,6 +129,7 @@ func newHarness(t *testing.T, tweak ...func(*setup)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Server = srv
 	h.api.Config.Handler = srv
 	h.api.Start()
 	t.Cleanup(h.api.Close)

@@ -116,6 +116,7 @@ func New(opt Options) (*Server, error) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", opt.Metrics.handler())
+	e.GET("/openapi.yaml", s.openAPI)
 
 	// Middleware is attached per route, not per group: an Echo group with
 	// middleware also catches unknown paths under it, which would turn

@@ -1,0 +1,105 @@
+package policy_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ossgate/ossgate/policy"
+)
+
+func ExampleIssuer_Issue() {
+	is, err := policy.NewIssuer(policy.IssuerConfig{
+		Credentials:  policy.Credentials{AccessKeyID: "LTAI5tExampleKeyId", AccessKeySecret: "example-secret"},
+		Region:       "cn-hangzhou",
+		Bucket:       "examplebucket",
+		UploadURL:    "https://examplebucket.oss-cn-hangzhou.aliyuncs.com",
+		CallbackURL:  "https://uploads.example.com/api/uploads/callback",
+		TicketSecret: []byte("an-example-ticket-secret-of-32-bytes!"),
+		KeyPrefix:    "uploads/",
+		MaxSize:      100 << 20,
+		AllowedTypes: []string{"image/*"},
+		TTL:          10 * time.Minute,
+		// Fixed for a reproducible example; leave nil for crypto/rand.
+		Rand: strings.NewReader("0123456789"),
+	})
+	if err != nil {
+		panic(err)
+	}
+	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
+	up, err := is.Issue("alice", policy.Request{
+		Filename:    "cat.JPG",
+		Size:        12345,
+		ContentType: "image/jpeg",
+		Vars:        map[string]string{"caption": "hi"},
+	}, now)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(up.Method, up.URL)
+	fmt.Println("key:", up.Key)
+	fmt.Println("expires:", up.ExpiresAt, "max size:", up.MaxSize)
+	names := make([]string, 0, len(up.Fields))
+	for name := range up.Fields {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		switch name {
+		case "policy", "callback", "x-oss-signature":
+			fmt.Printf("%s: (%d bytes)\n", name, len(up.Fields[name]))
+		default:
+			fmt.Printf("%s: %s\n", name, up.Fields[name])
+		}
+	}
+
+	_, err = is.Issue("alice", policy.Request{Filename: "a.exe", Size: 10, ContentType: "application/x-msdownload"}, now)
+	if perr, ok := err.(*policy.Error); ok {
+		fmt.Println(perr.Code, perr.Field+":", perr.Message)
+	}
+	// Output:
+	// POST https://examplebucket.oss-cn-hangzhou.aliyuncs.com
+	// key: uploads/alice/2026/11/25/01M88X6WT060RK4CSM6MV3EE1S.jpg
+	// expires: 2026-11-25 08:40:00 +0000 UTC max size: 12345
+	// Content-Type: image/jpeg
+	// callback: (840 bytes)
+	// key: uploads/alice/2026/11/25/01M88X6WT060RK4CSM6MV3EE1S.jpg
+	// policy: (1756 bytes)
+	// success_action_status: 200
+	// x-oss-credential: LTAI5tExampleKeyId/20261125/cn-hangzhou/oss/aliyun_v4_request
+	// x-oss-date: 20261125T083000Z
+	// x-oss-signature: (64 bytes)
+	// x-oss-signature-version: OSS4-HMAC-SHA256
+	// x:caption: hi
+	// type_not_allowed contentType: contentType "application/x-msdownload" is not allowed
+}
+
+func ExamplePolicy_Sign() {
+	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
+	p := policy.New(now.Add(time.Hour))
+	p.SetBucket("examplebucket")
+	p.SetKey("uploads/alice/photo.jpg")
+	p.SetContentLengthRange(1, 1<<20)
+	p.SetSuccessActionStatus("200")
+	p.AddCondition(policy.StartsWith("Cache-Control", "max-age="))
+
+	creds := policy.Credentials{AccessKeyID: "LTAI5tExampleKeyId", AccessKeySecret: "example-secret"}
+	fields, err := p.Sign(creds, "oss-cn-hangzhou", policy.V1, now)
+	if err != nil {
+		panic(err)
+	}
+	doc, _ := base64.StdEncoding.DecodeString(fields["policy"])
+	fmt.Println(string(doc))
+	fmt.Println("OSSAccessKeyId:", fields["OSSAccessKeyId"])
+	fmt.Println("Signature:", fields["Signature"])
+	fmt.Println("key:", fields["key"])
+	fmt.Printf("credentials: %v\n", creds)
+	// Output:
+	// {"expiration":"2026-11-25T09:30:00.000Z","conditions":[{"bucket":"examplebucket"},["eq","$key","uploads/alice/photo.jpg"],["content-length-range",1,1048576],["eq","$success_action_status","200"],["starts-with","$Cache-Control","max-age="]]}
+	// OSSAccessKeyId: LTAI5tExampleKeyId
+	// Signature: 9iln4Kpct1IQH8UDrFuzn6pz4q8=
+	// key: uploads/alice/photo.jpg
+	// credentials: {AccessKeyID:LTAI5tExampleKeyId AccessKeySecret:[redacted] SecurityToken:}
+}
