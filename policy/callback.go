@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/url"
 	"slices"
@@ -45,7 +44,7 @@ func (c Callback) Encode() (string, error) {
 		b = appendString(b, c.BodyType)
 	}
 	b = append(b, '}')
-	return base64.StdEncoding.EncodeToString(b), nil
+	return string(appendBase64(nil, b)), nil
 }
 
 // systemVars are the OSS system variables every ossgate callback carries.
@@ -71,19 +70,32 @@ func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
 	names = slices.Compact(names)
 
 	var b strings.Builder
+	b.Grow(128 + len(ticket) + len(names)*(2*32+12))
 	if bodyType == BodyForm {
 		for _, v := range systemVars {
-			b.WriteString(v + "=${" + v + "}&")
+			b.WriteString(v)
+			b.WriteString("=${")
+			b.WriteString(v)
+			b.WriteString("}&")
 		}
-		b.WriteString("ticket=" + url.QueryEscape(ticket))
+		b.WriteString("ticket=")
+		b.WriteString(url.QueryEscape(ticket))
 		for _, n := range names {
-			b.WriteString("&x%3A" + n + "=${x:" + n + "}")
+			b.WriteString("&x%3A")
+			b.WriteString(n)
+			b.WriteString("=${x:")
+			b.WriteString(n)
+			b.WriteString("}")
 		}
 		return b.String()
 	}
 	b.WriteByte('{')
 	for _, v := range systemVars {
-		b.WriteString(`"` + v + `":${` + v + `},`)
+		b.WriteString(`"`)
+		b.WriteString(v)
+		b.WriteString(`":${`)
+		b.WriteString(v)
+		b.WriteString(`},`)
 	}
 	b.WriteString(`"ticket":`)
 	b.Write(appendString(nil, ticket))
@@ -92,7 +104,11 @@ func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`"` + n + `":${x:` + n + `}`)
+		b.WriteString(`"`)
+		b.WriteString(n)
+		b.WriteString(`":${x:`)
+		b.WriteString(n)
+		b.WriteString(`}`)
 	}
 	b.WriteString("}}")
 	return b.String()

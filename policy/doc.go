@@ -10,7 +10,8 @@
 //     [Request] (size, content type, vars, object key, callback, ticket)
 //     and returns the form the browser posts, as an [Upload].
 //
-// The package is pure: it starts no server, reads no environment, keeps no
-// global state and never reads the clock; the time is always passed in.
-// Randomness comes from an io.Reader that defaults to crypto/rand.Reader.
+// The package is pure: it starts no server, reads no environment, has no
+// mutable globals (only lookup tables) and never reads the clock; the time
+// is always passed in. Randomness comes from an io.Reader that defaults to
+// crypto/rand.Reader.
 package policy

@@ -106,9 +106,9 @@ func (p *Policy) AddCondition(c Condition) { p.conds = append(p.conds, c) }
 func (p *Policy) Expiration() time.Time { return p.expiration }
 
 // JSON returns the policy document with the conditions added so far
-// (without the signing conditions [Policy.Sign] adds), as JSON with
-// encoding/json's escaping but HTML characters left alone, which is also
-// what JavaScript's JSON.stringify writes.
+// (without the signing conditions [Policy.Sign] adds). The bytes are those
+// of encoding/json with SetEscapeHTML(false), which are also JavaScript's
+// JSON.stringify's except that U+2028 and U+2029 are escaped.
 func (p *Policy) JSON() ([]byte, error) {
 	return p.appendDocument(make([]byte, 0, p.sizeHint(nil)), nil)
 }
@@ -127,7 +127,7 @@ func (p *Policy) sizeHint(extra []Condition) int {
 // appendDocument appends the document: p's conditions, then extra.
 func (p *Policy) appendDocument(b []byte, extra []Condition) ([]byte, error) {
 	b = append(b, `{"expiration":"`...)
-	b = p.expiration.UTC().AppendFormat(b, expirationLayout)
+	b = appendExpiration(b, p.expiration)
 	b = append(b, `","conditions":[`...)
 	var err error
 	for i, c := range p.conds {

@@ -26,7 +26,12 @@ func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Policies are mostly base64 (the callback): skip plain bytes eight
 		// at a time.
-		for i+8 <= len(s) && plain8(s, i) {
+		for i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if !plain8(w) {
+				break
+			}
 			i += 8
 		}
 		if i == len(s) {
@@ -78,15 +83,13 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// plain8 reports whether s[i:i+8] needs no escaping: no byte below 0x20,
-// '"', '\\' or at or above 0x80 (left to the rune-by-rune path). Each term
-// sets a byte's top bit for the bytes it looks for (the subtractions can
-// also set it for bytes that the w term already flags), so a zero result
-// means all eight bytes are plain.
-func plain8(s string, i int) bool {
+// plain8 reports whether the eight bytes of w need no escaping: no byte
+// below 0x20, '"', '\\' or at or above 0x80 (left to the rune-by-rune path).
+// Each term sets a byte's top bit for the bytes it looks for (the
+// subtractions can also set it for bytes that the w term already flags, or
+// above one that borrowed), so a zero result means all eight are plain.
+func plain8(w uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 	quote, backslash := w^(lo*'"'), w^(lo*'\\')
 	return (w|(w-lo*0x20)|(quote-lo)|(backslash-lo))&hi == 0
 }

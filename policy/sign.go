@@ -31,8 +31,7 @@ func StandardRegion(region string) string { return strings.TrimPrefix(region, "o
 //	k4 = HMAC-SHA256(k3, "aliyun_v4_request")
 func SigningKeyV4(secret string, day time.Time, region string) []byte {
 	var d [8]byte
-	k := signingKeyV4(secret, day.UTC().AppendFormat(d[:0], dayLayout), StandardRegion(region))
-	return k[:]
+	return signingKeyV4(secret, day.UTC().AppendFormat(d[:0], dayLayout), StandardRegion(region))
 }
 
 func signingKeyV4(secret string, day []byte, region string) []byte {
@@ -66,12 +65,16 @@ func SignV1(secret, policyBase64 string) string {
 // CredentialV4 returns the x-oss-credential value:
 // accessKeyID/yyyymmdd/standardRegion/oss/aliyun_v4_request.
 func CredentialV4(accessKeyID string, day time.Time, region string) string {
-	return accessKeyID + "/" + day.UTC().Format(dayLayout) + "/" + StandardRegion(region) + "/oss/aliyun_v4_request"
+	return credentialV4(accessKeyID, day.UTC().Format(dayLayout), StandardRegion(region))
+}
+
+func credentialV4(accessKeyID, day, standardRegion string) string {
+	return accessKeyID + "/" + day + "/" + standardRegion + "/oss/aliyun_v4_request"
 }
 
 // Signer signs policies with one access key. It caches the V4 signing key
-// of the current day, which a fresh [Policy.Sign] derives every time. A
-// Signer is safe for concurrent use.
+// and credential of the current day, which [Policy.Sign] derives on every
+// call, and reuses its encoding buffers. A Signer is safe for concurrent use.
 type Signer struct {
 	creds  Credentials
 	region string // standard form, without "oss-"
@@ -81,8 +84,9 @@ type Signer struct {
 }
 
 type dayKey struct {
-	day [8]byte // yyyymmdd
-	key []byte
+	day  [8]byte // yyyymmdd
+	key  []byte
+	cred string // x-oss-credential
 }
 
 // NewSigner returns a Signer for creds in region (with or without "oss-";
@@ -96,14 +100,18 @@ func (s *Signer) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "policy.Signer{%v, Region:%s}", s.creds, s.region)
 }
 
-func (s *Signer) keyV4(day []byte) []byte {
+// v4Day returns the signing key and credential of day (yyyymmdd).
+func (s *Signer) v4Day(day []byte) *dayKey {
 	if k := s.v4key.Load(); k != nil && string(k.day[:]) == string(day) {
-		return k.key
+		return k
 	}
-	k := &dayKey{key: signingKeyV4(s.creds.AccessKeySecret, day, s.region)}
+	k := &dayKey{
+		key:  signingKeyV4(s.creds.AccessKeySecret, day, s.region),
+		cred: credentialV4(s.creds.AccessKeyID, string(day), s.region),
+	}
 	copy(k.day[:], day)
 	s.v4key.Store(k) // a race only derives the same key twice
-	return k.key
+	return k
 }
 
 // Sign signs p at time now with creds and returns every form field the
@@ -114,7 +122,7 @@ func (s *Signer) keyV4(day []byte) []byte {
 // {"x-oss-security-token"}, and adds those fields and "x-oss-signature" (hex).
 // V1 appends only the token condition, and adds "OSSAccessKeyId" and
 // "Signature" (base64). The signing conditions are not kept in p, so signing
-// twice never duplicates them.
+// twice never duplicates them. The policy must expire after now.
 func (p *Policy) Sign(creds Credentials, region string, v Version, now time.Time) (map[string]string, error) {
 	s := Signer{creds: creds, region: StandardRegion(region)}
 	return s.Sign(p, v, now)
@@ -143,13 +151,12 @@ func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, e
 			return nil, errors.New("policy: V4 signing needs a region")
 		}
 		var dateBuf [16]byte
-		date := now.AppendFormat(dateBuf[:0], dateLayout)
-		day := date[:8]
+		date := appendXOSSDate(dateBuf[:0], now)
+		dk := s.v4Day(date[:8])
 		dateStr := string(date)
-		cred := c.AccessKeyID + "/" + dateStr[:8] + "/" + s.region + "/oss/aliyun_v4_request"
 		extra = append(extra,
 			Match("x-oss-signature-version", v4Algorithm),
-			Match("x-oss-credential", cred),
+			Match("x-oss-credential", dk.cred),
 			Match("x-oss-date", dateStr))
 		if c.SecurityToken != "" {
 			extra = append(extra, Match("x-oss-security-token", c.SecurityToken))
@@ -160,9 +167,9 @@ func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, e
 		}
 		fields["policy"] = string(b64)
 		fields["x-oss-signature-version"] = v4Algorithm
-		fields["x-oss-credential"] = cred
+		fields["x-oss-credential"] = dk.cred
 		fields["x-oss-date"] = dateStr
-		fields["x-oss-signature"] = signV4(s.keyV4(day), b64)
+		fields["x-oss-signature"] = signV4(dk.key, b64)
 		s.release(buf)
 	case V1:
 		if c.SecurityToken != "" {
@@ -189,29 +196,28 @@ func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, e
 // encode writes the document with extra appended, then its base64, into
 // one buffer (reused across calls; release gives it back) and returns the
 // buffer and the base64 part of it.
-func (s *Signer) encode(p *Policy, extra []Condition) (buf, b64 []byte, err error) {
+func (s *Signer) encode(p *Policy, extra []Condition) (buf *[]byte, b64 []byte, err error) {
 	hint := p.sizeHint(extra)
 	hint += base64.StdEncoding.EncodedLen(hint)
-	if bp, ok := s.bufs.Get().(*[]byte); ok && cap(*bp) >= hint {
-		buf = (*bp)[:0]
-	} else {
-		buf = make([]byte, 0, hint)
+	buf, _ = s.bufs.Get().(*[]byte)
+	if buf == nil || cap(*buf) < hint {
+		b := make([]byte, 0, hint)
+		buf = &b
 	}
-	doc, err := p.appendDocument(buf, extra)
+	doc, err := p.appendDocument((*buf)[:0], extra)
 	if err != nil {
 		return nil, nil, err
 	}
 	n := len(doc)
-	doc = base64.StdEncoding.AppendEncode(doc, doc[:n])
-	return doc, doc[n:], nil
+	*buf = appendBase64(doc, doc[:n])
+	return buf, (*buf)[n:], nil
 }
 
 // maxPooledBuf keeps one freak policy from pinning a large buffer.
 const maxPooledBuf = 64 << 10
 
-func (s *Signer) release(buf []byte) {
-	if cap(buf) <= maxPooledBuf {
-		buf = buf[:0]
-		s.bufs.Put(&buf)
+func (s *Signer) release(buf *[]byte) {
+	if cap(*buf) <= maxPooledBuf {
+		s.bufs.Put(buf)
 	}
 }

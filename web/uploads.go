@@ -91,6 +91,10 @@ func (s *Server) callback(c echo.Context) error {
 		CreatedAt:   now.UTC().Truncate(time.Millisecond),
 	})
 	s.opt.Metrics.observeStore("insert", start)
+	if errors.Is(err, store.ErrInvalid) {
+		s.opt.Metrics.callbacks.WithLabelValues("invalid_callback").Inc()
+		return newError(http.StatusBadRequest, "invalid_callback", "The callback carries values that cannot be stored.")
+	}
 	if err != nil {
 		s.opt.Logger.Error("storing upload record", "err", err)
 		return errUnavailable
