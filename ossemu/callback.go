@@ -178,6 +178,7 @@ func quoteJSON(s string) string {
 
 // callbackVars is what the variables of a callback body are taken from.
 type callbackVars struct {
+	Operation                      string // "PostObject", "PutObject"
 	Bucket, Object, ETag, MimeType string
 	Size                           int64
 	CRC64                          uint64
@@ -222,7 +223,7 @@ func (v *callbackVars) lookup(name string) (cbValue, bool) {
 	case "reqId":
 		return str(v.ReqID)
 	case "operation":
-		return str("PostObject")
+		return str(v.Operation)
 	case "imageInfo.height", "imageInfo.width":
 		if v.Image == nil {
 			return cbValue{"", kindNull}, true
@@ -319,6 +320,24 @@ func (e *Emulator) signCallback(u *url.URL, body []byte) (string, error) {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(sig), nil
+}
+
+// relayCallback renders cb's body from vars, sends it, and answers the
+// uploader with the callback server's JSON. The upload is done, so the
+// callback runs even if the uploader hangs up; a failure is 203
+// CallbackFailed and the object stays stored.
+func (e *Emulator) relayCallback(w http.ResponseWriter, r *http.Request, cb *callbackParam, vars *callbackVars) *ossError {
+	body := renderBody(cb.Body, cb.BodyType == bodyTypeJSON, vars.lookup)
+	data, oerr := e.sendCallback(context.WithoutCancel(r.Context()), cb, body, e.pubKeyURLFor(r))
+	if oerr != nil {
+		return oerr
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+	return nil
 }
 
 // callbackFailed is the 203 answer OSS gives when the object is stored but

@@ -1,12 +1,15 @@
 // Package ossemu is a local emulator of the parts of Alibaba Cloud OSS that
-// ossgate uses: PostObject with V1 and V4 signed POST policies, upload
-// callbacks signed with an RSA key, and serving stored objects back.
+// ossgate uses: PostObject with V1 and V4 signed POST policies, PutObject
+// through V1 and V4 presigned URLs, upload callbacks signed with an RSA key,
+// and serving stored objects back.
 //
 // It is written from the OSS documentation, with the standard library only
 // and no code shared with the rest of ossgate, so that uploading to it
 // cross-checks ossgate's signing, policies and callback handling.
 //
-// One bucket, addressed path-style: POST / uploads, GET /{key} reads,
+// One bucket, addressed path-style: POST / uploads a form, PUT /{key} a
+// presigned body, GET /{key} reads (an object path may also start with the
+// bucket's name, /{bucket}/{key}, as the SDKs send it with path style);
 // GET /_ossemu/callback_pub_key.pem is the key callbacks are signed with.
 package ossemu
 
@@ -343,8 +346,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		oerr = e.getObject(rec, r)
 	case r.Method == http.MethodPut:
-		// Room for presigned PUT (PUT /{key}); not emulated yet.
-		oerr = newError(http.StatusNotImplemented, CodeNotImplemented, "PutObject is not implemented by the emulator.")
+		oerr = e.putObject(rec, r, reqID)
 	default:
 		oerr = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "The specified method is not allowed against this resource.")
 	}

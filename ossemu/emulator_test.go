@@ -115,7 +115,8 @@ func TestEveryResponseHeaders(t *testing.T) {
 		{"post without form", http.MethodPost, "/", "", 400},
 		{"preflight", http.MethodOptions, "/", "https://app.example", 200},
 		{"pub key", http.MethodGet, PubKeyPath, "", 200},
-		{"put not implemented", http.MethodPut, "/c/b.txt", "", 501},
+		{"put unsigned", http.MethodPut, "/c/b.txt", "", 403},
+		{"put bucket", http.MethodPut, "/" + testBucket + "/", "", 501},
 		{"delete not allowed", http.MethodDelete, "/c/a.txt", "", 405},
 		{"post to object path", http.MethodPost, "/c/a.txt", "", 405},
 	}
@@ -164,6 +165,25 @@ func TestEveryResponseHeaders(t *testing.T) {
 			}
 		})
 	}
+	t.Run("preflight for a presigned PUT with callback headers", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodOptions, env.url+"/"+testBucket+"/c/b.txt?x-oss-signature=x", nil)
+		req.Header.Set("Origin", "https://app.example")
+		req.Header.Set("Access-Control-Request-Method", "PUT")
+		req.Header.Set("Access-Control-Request-Headers", "content-type,x-oss-callback,x-oss-callback-var")
+		r := do(t, req)
+		if r.status != http.StatusOK {
+			t.Fatalf("preflight: %v, want 200", r)
+		}
+		if got := r.header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+			t.Errorf("Allow-Origin = %q", got)
+		}
+		if got := r.header.Get("Access-Control-Allow-Methods"); !strings.Contains(got, "PUT") {
+			t.Errorf("Allow-Methods = %q, want PUT in it", got)
+		}
+		if got := r.header.Get("Access-Control-Allow-Headers"); got != "content-type,x-oss-callback,x-oss-callback-var" {
+			t.Errorf("Allow-Headers = %q, want the requested ones", got)
+		}
+	})
 	t.Run("preflight for DELETE refused", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodOptions, env.url+"/c/a.txt", nil)
 		req.Header.Set("Origin", "https://app.example")

@@ -20,6 +20,7 @@ const (
 	CodeEntityTooLarge        = "EntityTooLarge"
 	CodeEntityTooSmall        = "EntityTooSmall"
 	CodeMalformedPOSTRequest  = "MalformedPOSTRequest"
+	CodeIncompleteBody        = "IncompleteBody"
 	CodeNoSuchKey             = "NoSuchKey"
 	CodeMethodNotAllowed      = "MethodNotAllowed"
 	CodeNotImplemented        = "NotImplemented"
@@ -33,6 +34,10 @@ type ossError struct {
 	Status  int
 	Code    string
 	Message string
+	// What the emulator signed, sent back with SignatureDoesNotMatch as OSS
+	// does, so a client can find where its signer differs. Optional.
+	StringToSign     string
+	CanonicalRequest string
 }
 
 func (e *ossError) Error() string { return e.Code + ": " + e.Message }
@@ -55,7 +60,7 @@ func internalError(msg string) *ossError {
 
 // errorXML renders the body OSS sends with an error. Every value is escaped:
 // messages quote policy conditions, which hold user input.
-func errorXML(code, msg, reqID, hostID string) []byte {
+func errorXML(code, msg, reqID, hostID string, extra ...[2]string) []byte {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	b.WriteString("<Error>\n")
@@ -63,6 +68,11 @@ func errorXML(code, msg, reqID, hostID string) []byte {
 	writeXMLElem(&b, "Message", msg)
 	writeXMLElem(&b, "RequestId", reqID)
 	writeXMLElem(&b, "HostId", hostID)
+	for _, kv := range extra {
+		if kv[1] != "" {
+			writeXMLElem(&b, kv[0], kv[1])
+		}
+	}
 	b.WriteString("</Error>\n")
 	return b.Bytes()
 }
@@ -76,7 +86,8 @@ func writeXMLElem(b *bytes.Buffer, name, value string) {
 // writeError sends e as OSS does: XML body, application/xml, the request id
 // header (already set by ServeHTTP).
 func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *ossError) {
-	body := errorXML(e.Code, e.Message, reqID, r.Host)
+	body := errorXML(e.Code, e.Message, reqID, r.Host,
+		[2]string{"StringToSign", e.StringToSign}, [2]string{"CanonicalRequest", e.CanonicalRequest})
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -8,11 +8,35 @@ import (
 	"strings"
 )
 
-// getObject serves GET and HEAD /{key}: the stored bytes with the
-// Content-Type, ETag and headers they were uploaded with. Range and
-// conditional requests come from http.ServeContent.
+// objectKey is the key a request path names. Both "/{key}" and the SDKs'
+// path-style "/{bucket}/{key}" are accepted, so a first segment equal to the
+// bucket's name is the bucket: a key that itself starts with "{bucket}/" is
+// reached as "/{bucket}/{bucket}/...". "" means the bucket itself.
+func (e *Emulator) objectKey(p string) string {
+	k := strings.TrimPrefix(p, "/")
+	if k == e.cfg.Bucket {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(k, e.cfg.Bucket+"/"); ok {
+		return rest
+	}
+	return k
+}
+
+// objectPath is the path objectKey reads back as key: "/{key}", or
+// "/{bucket}/{key}" when "/{key}" would be misread.
+func (e *Emulator) objectPath(key string) string {
+	if key == e.cfg.Bucket || strings.HasPrefix(key, e.cfg.Bucket+"/") {
+		return "/" + e.cfg.Bucket + "/" + key
+	}
+	return "/" + key
+}
+
+// getObject serves GET and HEAD /{key} (or /{bucket}/{key}): the stored
+// bytes with the Content-Type, ETag and headers they were uploaded with.
+// Range and conditional requests come from http.ServeContent.
 func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request) *ossError {
-	key := strings.TrimPrefix(r.URL.Path, "/")
+	key := e.objectKey(r.URL.Path)
 	if key == "" {
 		return newError(http.StatusNotImplemented, CodeNotImplemented, "Listing the bucket is not implemented by the emulator.")
 	}

@@ -3,7 +3,6 @@ package ossemu
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
@@ -140,19 +139,24 @@ func (e *Emulator) postObject(w http.ResponseWriter, r *http.Request, reqID stri
 			custom[k] = v // a form field wins over callback-var
 		}
 	}
-	if v, ok := f["content-md5"]; ok {
-		if b, err := base64.StdEncoding.DecodeString(v); err != nil || len(b) != md5.Size {
-			return newError(http.StatusBadRequest, CodeInvalidDigest, "The Content-MD5 you specified is not valid.")
+	wantMD5, hasMD5 := f["content-md5"]
+	if hasMD5 {
+		if oerr := checkContentMD5(wantMD5); oerr != nil {
+			return oerr
 		}
 	}
 
-	obj, oerr := e.receiveFile(file, pol, key)
+	lo, hi, hasRange := pol.sizeRange()
+	if !hasRange {
+		lo, hi = 0, e.maxObjectSize
+	}
+	obj, oerr := e.receiveFile(file, lo, hi, key, malformedPOST)
 	if oerr != nil {
 		return oerr
 	}
 	defer obj.discard()
-	if want, ok := f["content-md5"]; ok && want != obj.contentMD5 {
-		return newError(http.StatusBadRequest, CodeInvalidDigest, "The Content-MD5 you specified did not match what we received.")
+	if hasMD5 && wantMD5 != obj.contentMD5 {
+		return md5Mismatch()
 	}
 	var img *imageInfo
 	if cb != nil && needsImageInfo(cb.Body) {
@@ -172,28 +176,13 @@ func (e *Emulator) postObject(w http.ResponseWriter, r *http.Request, reqID stri
 		return internalError("Storing the object failed.")
 	}
 
-	h := w.Header()
-	h.Set("ETag", `"`+obj.etag+`"`)
-	h.Set("Content-MD5", obj.contentMD5)
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(obj.crc64, 10))
-
+	obj.setHeaders(w.Header())
 	if cb != nil {
-		vars := &callbackVars{
-			Bucket: e.cfg.Bucket, Object: key, ETag: obj.etag, MimeType: meta.ContentType,
+		return e.relayCallback(w, r, cb, &callbackVars{
+			Operation: "PostObject", Bucket: e.cfg.Bucket, Object: key, ETag: obj.etag, MimeType: meta.ContentType,
 			Size: obj.size, CRC64: obj.crc64, ContentMD5: obj.contentMD5,
 			ClientIP: clientIP(r), ReqID: reqID, Image: img, Custom: custom,
-		}
-		body := renderBody(cb.Body, cb.BodyType == bodyTypeJSON, vars.lookup)
-		// The upload is done: the callback runs even if the uploader hangs up.
-		data, oerr := e.sendCallback(context.WithoutCancel(r.Context()), cb, body, e.pubKeyURLFor(r))
-		if oerr != nil {
-			return oerr // 203 CallbackFailed; the object stays stored
-		}
-		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", strconv.Itoa(len(data)))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(data)
-		return nil
+		})
 	}
 	e.writePostSuccess(w, r, f["success_action_status"], key, obj.etag)
 	return nil
@@ -257,15 +246,12 @@ type received struct {
 	committed  bool
 }
 
-// receiveFile streams the file part to a temporary file, hashing as it goes.
-// It stops reading as soon as the size passes the policy's maximum (or
-// MaxObjectSize): a too large upload costs at most that much disk and time.
-func (e *Emulator) receiveFile(part *multipart.Part, pol *policyDoc, key string) (*received, *ossError) {
-	lo, hi, hasRange := pol.sizeRange()
-	limit := e.maxObjectSize
-	if hasRange && hi < limit {
-		limit = hi
-	}
+// receiveFile streams an upload (a PostObject file part, a PUT body) to a
+// temporary file, hashing as it goes. It stops reading as soon as the size
+// passes hi (or MaxObjectSize, if smaller): a too large upload costs at most
+// that much disk and time. broken is the answer when src fails mid-way.
+func (e *Emulator) receiveFile(src io.Reader, lo, hi int64, key string, broken func() *ossError) (*received, *ossError) {
+	limit := min(hi, e.maxObjectSize)
 	tmp, err := e.store.createTemp()
 	if err != nil {
 		e.log.Error("ossemu: creating temporary file failed", "err", err)
@@ -275,8 +261,7 @@ func (e *Emulator) receiveFile(part *multipart.Part, pol *policyDoc, key string)
 	md5h, crc := md5.New(), crc64.New(crcTable)
 	dst := &errWriter{w: tmp}
 	buf := bufio.NewWriterSize(dst, fileWriteBuffer)
-	src := &io.LimitedReader{R: part, N: limit + 1}
-	n, err := io.Copy(io.MultiWriter(buf, md5h, crc), src)
+	n, err := io.Copy(io.MultiWriter(buf, md5h, crc), &io.LimitedReader{R: src, N: limit + 1})
 	if err == nil && n <= limit {
 		_ = buf.Flush() // a failure shows in dst.err
 	}
@@ -287,14 +272,14 @@ func (e *Emulator) receiveFile(part *multipart.Part, pol *policyDoc, key string)
 		return nil, internalError("Storing the object failed.")
 	case err != nil:
 		obj.discard()
-		return nil, malformedPOST() // the body ended or broke mid-file
+		return nil, broken() // the body ended or broke mid-file
 	case n > limit && limit == e.maxObjectSize:
 		obj.discard()
-		return nil, newError(http.StatusBadRequest, CodeEntityTooLarge, fmt.Sprintf("Your proposed upload exceeds the maximum allowed object size of %d bytes.", e.maxObjectSize))
+		return nil, e.objectTooLarge()
 	case n > limit:
 		obj.discard()
 		return nil, newError(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
-	case hasRange && n < lo:
+	case n < lo:
 		obj.discard()
 		return nil, newError(http.StatusBadRequest, CodeEntityTooSmall, "Your proposed upload is smaller than the minimum allowed size.")
 	}
@@ -304,6 +289,30 @@ func (e *Emulator) receiveFile(part *multipart.Part, pol *policyDoc, key string)
 	obj.contentMD5 = base64.StdEncoding.EncodeToString(sum)
 	obj.crc64 = crc.Sum64()
 	return obj, nil
+}
+
+func (e *Emulator) objectTooLarge() *ossError {
+	return newError(http.StatusBadRequest, CodeEntityTooLarge, fmt.Sprintf("Your proposed upload exceeds the maximum allowed object size of %d bytes.", e.maxObjectSize))
+}
+
+// setHeaders sets the headers OSS answers a stored upload with.
+func (o *received) setHeaders(h http.Header) {
+	h.Set("ETag", `"`+o.etag+`"`)
+	h.Set("Content-MD5", o.contentMD5)
+	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(o.crc64, 10))
+}
+
+// checkContentMD5 refuses, before any byte is read, a Content-MD5 that is no
+// base64 MD5.
+func checkContentMD5(v string) *ossError {
+	if b, err := base64.StdEncoding.DecodeString(v); err != nil || len(b) != md5.Size {
+		return newError(http.StatusBadRequest, CodeInvalidDigest, "The Content-MD5 you specified is not valid.")
+	}
+	return nil
+}
+
+func md5Mismatch() *ossError {
+	return newError(http.StatusBadRequest, CodeInvalidDigest, "The Content-MD5 you specified did not match what we received.")
 }
 
 func (o *received) commit(s *store, meta objectMeta) error {
@@ -383,7 +392,7 @@ func (e *Emulator) writePostSuccess(w http.ResponseWriter, r *http.Request, stat
 
 // objectURL is where GET serves key.
 func (e *Emulator) objectURL(r *http.Request, key string) string {
-	return e.baseURL(r) + "/" + (&url.URL{Path: key}).EscapedPath()
+	return e.baseURL(r) + (&url.URL{Path: e.objectPath(key)}).EscapedPath()
 }
 
 func clientIP(r *http.Request) string {

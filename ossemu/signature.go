@@ -19,7 +19,8 @@ const (
 	v4Terminator = "aliyun_v4_request"
 )
 
-// postAuth is who signed a PostObject form, once verified.
+// postAuth is who signed an upload (a PostObject form or a presigned PUT),
+// once verified.
 type postAuth struct {
 	AccessKeyID string
 	Version     string // "OSS4-HMAC-SHA256" or "V1"
@@ -48,7 +49,8 @@ func (e *Emulator) verifySignature(f form) (postAuth, *ossError) {
 
 func (e *Emulator) verifyV1(f form) (postAuth, *ossError) {
 	id := f["ossaccesskeyid"]
-	secret, err := e.lookupKey(id, f)
+	token, hasToken := f["x-oss-security-token"]
+	secret, err := e.lookupKey(id, token, hasToken)
 	if err != nil {
 		return postAuth{}, err
 	}
@@ -66,25 +68,17 @@ func (e *Emulator) verifyV4(f form) (postAuth, *ossError) {
 	if v := f["x-oss-signature-version"]; v != v4Algorithm {
 		return postAuth{}, invalidArgument("Unsupported x-oss-signature-version " + quote(v) + "; want " + v4Algorithm + ".")
 	}
-	cred := f["x-oss-credential"]
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[3] != v4Service || parts[4] != v4Terminator {
-		return postAuth{}, invalidArgument("Invalid x-oss-credential " + quote(cred) + "; want <AccessKeyId>/<yyyymmdd>/<region>/oss/aliyun_v4_request.")
+	id, day, region, oerr := parseV4Credential(f["x-oss-credential"])
+	if oerr != nil {
+		return postAuth{}, oerr
 	}
-	id, day, region := parts[0], parts[1], parts[2]
-	secret, err := e.lookupKey(id, f)
-	if err != nil {
-		return postAuth{}, err
+	token, hasToken := f["x-oss-security-token"]
+	secret, oerr := e.lookupKey(id, token, hasToken)
+	if oerr != nil {
+		return postAuth{}, oerr
 	}
-	if region != e.region {
-		return postAuth{}, invalidArgument("Invalid signing region in x-oss-credential: " + quote(region) + ", the bucket is in " + quote(e.region) + ".")
-	}
-	date := f["x-oss-date"]
-	if _, perr := time.Parse(v4DateLayout, date); perr != nil {
-		return postAuth{}, invalidArgument("Invalid x-oss-date " + quote(date) + "; want yyyymmddTHHMMSSZ.")
-	}
-	if date[:8] != day {
-		return postAuth{}, invalidArgument("The date in x-oss-credential (" + day + ") is not the day of x-oss-date (" + date + ").")
+	if _, oerr := e.checkV4Scope(day, region, f["x-oss-date"]); oerr != nil {
+		return postAuth{}, oerr
 	}
 	policy, sig := f["policy"], f["x-oss-signature"]
 	if policy == "" || sig == "" {
@@ -96,19 +90,44 @@ func (e *Emulator) verifyV4(f form) (postAuth, *ossError) {
 	return postAuth{AccessKeyID: id, Version: v4Algorithm}, nil
 }
 
-// lookupKey finds the secret of id and checks the STS token the form must
-// carry for it. OSS answers InvalidAccessKeyId both for an unknown key and
-// for a temporary key without its token.
-func (e *Emulator) lookupKey(id string, f form) (string, *ossError) {
+// parseV4Credential splits x-oss-credential,
+// <AccessKeyId>/<yyyymmdd>/<region>/oss/aliyun_v4_request.
+func parseV4Credential(cred string) (id, day, region string, oerr *ossError) {
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[0] == "" || parts[3] != v4Service || parts[4] != v4Terminator {
+		return "", "", "", invalidArgument("Invalid x-oss-credential " + quote(cred) + "; want <AccessKeyId>/<yyyymmdd>/<region>/oss/aliyun_v4_request.")
+	}
+	return parts[0], parts[1], parts[2], nil
+}
+
+// checkV4Scope checks the credential's region against the bucket's and its
+// day against x-oss-date, and returns the parsed x-oss-date.
+func (e *Emulator) checkV4Scope(day, region, date string) (time.Time, *ossError) {
+	if region != e.region {
+		return time.Time{}, invalidArgument("Invalid signing region in x-oss-credential: " + quote(region) + ", the bucket is in " + quote(e.region) + ".")
+	}
+	t, err := time.Parse(v4DateLayout, date)
+	if err != nil {
+		return time.Time{}, invalidArgument("Invalid x-oss-date " + quote(date) + "; want yyyymmddTHHMMSSZ.")
+	}
+	if date[:8] != day {
+		return time.Time{}, invalidArgument("The date in x-oss-credential (" + day + ") is not the day of x-oss-date (" + date + ").")
+	}
+	return t, nil
+}
+
+// lookupKey finds the secret of id and checks the STS token the request
+// must carry for it. OSS answers InvalidAccessKeyId both for an unknown key
+// and for a temporary key without its token.
+func (e *Emulator) lookupKey(id, got string, hasToken bool) (string, *ossError) {
 	secret, ok := e.cfg.Credentials[id]
 	if !ok {
 		return "", newError(http.StatusForbidden, CodeInvalidAccessKeyID, "The OSS Access Key Id you provided does not exist in our records.")
 	}
 	want, needToken := e.cfg.SecurityTokens[id]
-	got, hasToken := f["x-oss-security-token"]
 	switch {
 	case needToken && !hasToken:
-		return "", newError(http.StatusForbidden, CodeInvalidAccessKeyID, "The access key is temporary and the form carries no x-oss-security-token.")
+		return "", newError(http.StatusForbidden, CodeInvalidAccessKeyID, "The access key is temporary and the request carries no x-oss-security-token (security-token for V1 presigned URLs).")
 	case needToken && !constantTimeEqual(want, got):
 		return "", newError(http.StatusForbidden, CodeInvalidAccessKeyID, "The security token you provided is invalid.")
 	case !needToken && hasToken:
@@ -121,21 +140,23 @@ func signatureMismatch() *ossError {
 	return newError(http.StatusForbidden, CodeSignatureDoesNotMatch, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 }
 
-// v1Signature is base64(HMAC-SHA1(secret, policy)).
-func v1Signature(secret, policyB64 string) string {
+// v1Signature is base64(HMAC-SHA1(secret, msg)); msg is the policy of a
+// form, or the string to sign of a presigned URL.
+func v1Signature(secret, msg string) string {
 	m := hmac.New(sha1.New, []byte(secret))
-	m.Write([]byte(policyB64))
+	m.Write([]byte(msg))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// v4Signature is hex(HMAC-SHA256(signingKey, policy)), the signing key being
-// the chain aliyun_v4+secret -> day -> region -> "oss" -> "aliyun_v4_request".
-func v4Signature(secret, day, region, policyB64 string) string {
+// v4Signature is hex(HMAC-SHA256(signingKey, msg)), the signing key being
+// the chain aliyun_v4+secret -> day -> region -> "oss" -> "aliyun_v4_request";
+// msg is the policy of a form, or the string to sign of a presigned URL.
+func v4Signature(secret, day, region, msg string) string {
 	k := hmacSHA256([]byte("aliyun_v4"+secret), day)
 	k = hmacSHA256(k, region)
 	k = hmacSHA256(k, v4Service)
 	k = hmacSHA256(k, v4Terminator)
-	return hex.EncodeToString(hmacSHA256(k, policyB64))
+	return hex.EncodeToString(hmacSHA256(k, msg))
 }
 
 func hmacSHA256(key []byte, msg string) []byte {
