@@ -38,6 +38,7 @@ type Condition struct {
 	value    string
 	values   []string
 	min, max int64
+	b64      bool // value is our own base64: nothing to escape
 }
 
 func dollar(field string) string {
@@ -109,7 +110,13 @@ func (c Condition) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, `",`...)
 		b = appendString(b, c.field)
 		b = append(b, ',')
-		b = appendString(b, c.value)
+		if c.b64 {
+			b = append(b, '"')
+			b = append(b, c.value...)
+			b = append(b, '"')
+		} else {
+			b = appendString(b, c.value)
+		}
 		return append(b, ']'), nil
 	case kindIn, kindNotIn:
 		if c.field == "$" {

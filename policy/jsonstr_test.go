@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
@@ -105,6 +106,19 @@ func FuzzPolicyJSON(f *testing.F) {
 		p.SetContentType(ct)
 		p.SetContentTypeIn(ct, val)
 		p.SetVar("v", val)
+		cb := Callback{URL: "https://h/" + val, Body: "b" + key, BodyType: ct}
+		if err := p.SetCallback(cb); err != nil {
+			t.Fatal(err)
+		}
+		cb64, _ := cb.Encode()
+		cbJSON, _ := base64.StdEncoding.DecodeString(cb64)
+		if want := stdJSON(t, struct {
+			URL      string `json:"callbackUrl"`
+			Body     string `json:"callbackBody"`
+			BodyType string `json:"callbackBodyType,omitempty"`
+		}{cb.URL, cb.Body, cb.BodyType}); string(cbJSON) != want {
+			t.Fatalf("callback JSON\n got: %s\nwant: %s", cbJSON, want)
+		}
 		p.AddCondition(StartsWith("$key", key))
 		p.AddCondition(NotIn("content-encoding", val))
 		p.AddCondition(Match("x-oss-meta-a", val))
@@ -119,6 +133,7 @@ func FuzzPolicyJSON(f *testing.F) {
 			[]any{"eq", "$Content-Type", ct},
 			[]any{"in", "$content-type", []string{ct, val}},
 			[]any{"eq", "$x:v", val},
+			[]any{"eq", "$callback", cb64},
 			[]any{"starts-with", "$key", key},
 			[]any{"not-in", "$content-encoding", []string{val}},
 			map[string]string{"x-oss-meta-a": val},

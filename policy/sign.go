@@ -3,10 +3,12 @@ package policy
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,10 +38,15 @@ func SigningKeyV4(secret string, day time.Time, region string) []byte {
 
 func signingKeyV4(secret string, day []byte, region string) []byte {
 	k := hmacSHA256([]byte("aliyun_v4"+secret), day)
-	k = hmacSHA256(k[:], []byte(region))
-	k = hmacSHA256(k[:], []byte("oss"))
-	k = hmacSHA256(k[:], []byte("aliyun_v4_request"))
-	return k[:]
+	k = hmacSHA256(k, []byte(region))
+	k = hmacSHA256(k, []byte("oss"))
+	return hmacSHA256(k, []byte("aliyun_v4_request"))
+}
+
+func hmacSHA256(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)
 }
 
 // SignV4 returns the V4 signature of a base64 policy: hex(HMAC-SHA256(k4, policy)).
@@ -48,9 +55,15 @@ func SignV4(signingKey []byte, policyBase64 string) string {
 }
 
 func signV4(signingKey, policyBase64 []byte) string {
-	mac := hmacSHA256(signingKey, policyBase64)
-	var out [2 * len(mac)]byte
-	hex.Encode(out[:], mac[:])
+	return hexMAC(hmac.New(sha256.New, signingKey), policyBase64)
+}
+
+// hexMAC returns hex(mac(msg)) for a fresh or Reset mac.
+func hexMAC(mac hash.Hash, msg []byte) string {
+	mac.Write(msg)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], mac.Sum(sum[:0]))
 	return string(out[:])
 }
 
@@ -86,7 +99,22 @@ type Signer struct {
 type dayKey struct {
 	day  [8]byte // yyyymmdd
 	key  []byte
-	cred string // x-oss-credential
+	cred string    // x-oss-credential
+	macs sync.Pool // hash.Hash: HMAC-SHA256 keyed with key, reused via Reset
+}
+
+// sign is signV4 with a pooled, already keyed HMAC: crypto/hmac's set-up
+// (key padding, two hash states) otherwise costs more than a short policy.
+func (k *dayKey) sign(policyBase64 []byte) string {
+	mac, _ := k.macs.Get().(hash.Hash)
+	if mac == nil {
+		mac = hmac.New(sha256.New, k.key)
+	} else {
+		mac.Reset()
+	}
+	sig := hexMAC(mac, policyBase64)
+	k.macs.Put(mac)
+	return sig
 }
 
 // NewSigner returns a Signer for creds in region (with or without "oss-";
@@ -169,7 +197,7 @@ func (s *Signer) Sign(p *Policy, v Version, now time.Time) (map[string]string, e
 		fields["x-oss-signature-version"] = v4Algorithm
 		fields["x-oss-credential"] = dk.cred
 		fields["x-oss-date"] = dateStr
-		fields["x-oss-signature"] = signV4(dk.key, b64)
+		fields["x-oss-signature"] = dk.sign(b64)
 		s.release(buf)
 	case V1:
 		if c.SecurityToken != "" {

@@ -41,14 +41,17 @@ func appendXOSSDate(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-// appendDigits appends v (0 <= v < 10^n) as exactly n decimal digits.
+// appendDigits appends v (0 <= v < 10^n, n <= 4) as exactly n decimal
+// digits.
 func appendDigits(b []byte, v, n int) []byte {
-	for i := n - 1; i >= 0; i-- {
-		d := v
-		for range i {
-			d /= 10
-		}
-		b = append(b, byte('0'+d%10))
+	switch n {
+	case 4:
+		b = append(b, byte('0'+v/1000), byte('0'+v/100%10))
+		fallthrough
+	case 2:
+		return append(b, byte('0'+v/10%10), byte('0'+v%10))
+	case 3:
+		return append(b, byte('0'+v/100), byte('0'+v/10%10), byte('0'+v%10))
 	}
-	return b
+	panic("policy: appendDigits supports 2, 3 or 4 digits")
 }
