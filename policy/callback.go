@@ -47,6 +47,22 @@ func (c Callback) Encode() (string, error) {
 	return string(appendBase64(nil, b)), nil
 }
 
+// encodeCallbackVars returns the x-oss-callback-var value of a PUT: base64
+// of {"x:name":"value",…} in the order of names.
+func encodeCallbackVars(names []string, vars map[string]string) string {
+	b := []byte{'{'}
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, "x:"+n)
+		b = append(b, ':')
+		b = appendString(b, vars[n])
+	}
+	b = append(b, '}')
+	return string(appendBase64(nil, b))
+}
+
 // systemVars are the OSS system variables every ossgate callback carries.
 var systemVars = [...]string{"bucket", "object", "etag", "size", "mimeType"}
 

@@ -172,16 +172,19 @@ func checkHTTPURL(s string) error {
 	return nil
 }
 
-// Issue validates req and returns the signed form for user (the caller's
-// JWT sub) at time now. A request the rules refuse gives an *Error; any other
-// error is a fault of the server (randomness, signing).
-//
-// The policy binds, in this order: the bucket, the exact key,
-// content-length-range 1..req.Size, Content-Type, success_action_status
-// "200", the callback, each var (sorted), then the signing conditions. The
-// callback body carries a ticket binding user, bucket, key, size, content
-// type and filename until the policy's expiry plus TicketGrace.
-func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error) {
+// upload is what Issue and Presign decide before signing.
+type upload struct {
+	contentType string
+	version     Version
+	key         string
+	expires     time.Time
+	callback    Callback
+	varNames    []string // sorted
+}
+
+// prepare validates req and chooses the key, expiry, ticket and callback of
+// one upload for user at now.
+func (is *Issuer) prepare(user string, req Request, now time.Time) (*upload, error) {
 	ct, v, verr := is.check(req)
 	if verr != nil {
 		return nil, verr
@@ -211,25 +214,47 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	return &upload{
+		contentType: ct,
+		version:     v,
+		key:         key,
+		expires:     exp,
+		varNames:    names,
+		callback: Callback{
+			URL:      is.cfg.CallbackURL,
+			Body:     CallbackBody(is.cfg.CallbackBodyType, tk, names),
+			BodyType: string(is.cfg.CallbackBodyType),
+		},
+	}, nil
+}
 
-	p := New(exp)
-	p.SetBucket(is.cfg.Bucket)
-	p.SetKey(key)
-	p.SetContentLengthRange(1, req.Size)
-	p.SetContentType(ct)
-	p.SetSuccessActionStatus("200")
-	err = p.SetCallback(Callback{
-		URL:      is.cfg.CallbackURL,
-		Body:     CallbackBody(is.cfg.CallbackBodyType, tk, names),
-		BodyType: string(is.cfg.CallbackBodyType),
-	})
+// Issue validates req and returns the signed form for user (the caller's
+// JWT sub) at time now. A request the rules refuse gives an *Error; any other
+// error is a fault of the server (randomness, signing).
+//
+// The policy binds, in this order: the bucket, the exact key,
+// content-length-range 1..req.Size, Content-Type, success_action_status
+// "200", the callback, each var (sorted), then the signing conditions. The
+// callback body carries a ticket binding user, bucket, key, size, content
+// type and filename until the policy's expiry plus TicketGrace.
+func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error) {
+	u, err := is.prepare(user, req, now)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range names {
+	p := New(u.expires)
+	p.SetBucket(is.cfg.Bucket)
+	p.SetKey(u.key)
+	p.SetContentLengthRange(1, req.Size)
+	p.SetContentType(u.contentType)
+	p.SetSuccessActionStatus("200")
+	if err := p.SetCallback(u.callback); err != nil {
+		return nil, err
+	}
+	for _, n := range u.varNames {
 		p.SetVar(n, req.Vars[n])
 	}
-	fields, err := is.signer.Sign(p, v, now)
+	fields, err := is.signer.Sign(p, u.version, now)
 	if err != nil {
 		return nil, err
 	}
@@ -238,8 +263,42 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error
 		URL:       is.cfg.UploadURL,
 		Fields:    fields,
 		Headers:   map[string]string{},
-		Key:       key,
-		ExpiresAt: exp,
+		Key:       u.key,
+		ExpiresAt: u.expires,
+		MaxSize:   req.Size,
+	}, nil
+}
+
+// Presign is Issue for clients that cannot send a multipart form: it returns
+// a presigned PUT URL (Method "PUT", no fields) and the headers the client
+// must send with the file as the body: Content-Type, x-oss-callback and,
+// with vars, x-oss-callback-var. The signature binds the key, the content
+// type and the callback; the size cannot be bound in a presigned URL, so the
+// callback's ticket check (size ≤ declared) is what refuses a larger file.
+func (is *Issuer) Presign(user string, req Request, now time.Time) (*Upload, error) {
+	u, err := is.prepare(user, req, now)
+	if err != nil {
+		return nil, err
+	}
+	cb, err := u.callback.Encode()
+	if err != nil {
+		return nil, err
+	}
+	headers := map[string]string{"Content-Type": u.contentType, "x-oss-callback": cb}
+	if len(u.varNames) > 0 {
+		headers["x-oss-callback-var"] = encodeCallbackVars(u.varNames, req.Vars)
+	}
+	url, err := PresignPut(is.cfg.Credentials, is.cfg.Region, is.cfg.Bucket, u.key, is.cfg.UploadURL, headers, u.version, now, u.expires.Sub(now))
+	if err != nil {
+		return nil, err
+	}
+	return &Upload{
+		Method:    "PUT",
+		URL:       url,
+		Fields:    map[string]string{},
+		Headers:   headers,
+		Key:       u.key,
+		ExpiresAt: u.expires,
 		MaxSize:   req.Size,
 	}, nil
 }

@@ -25,8 +25,8 @@ func NewMetrics() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		policies: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ossgate_policies_issued_total", Help: "Upload policies issued, by signature version.",
-		}, []string{"version"}),
+			Name: "ossgate_policies_issued_total", Help: "Uploads authorised, by kind (post: POST policy, put: presigned PUT) and signature version.",
+		}, []string{"kind", "version"}),
 		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ossgate_callbacks_total", Help: "OSS callbacks by result (accepted, or the rejection code).",
 		}, []string{"result"}),

@@ -328,6 +328,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		opList     = "GET /api/uploads"
 		opGet      = "GET /api/uploads/{id}"
 		opDev      = "POST /api/dev/token"
+		opPresign  = "POST /api/uploads/presign"
 	)
 	h, p := newSpecHarness(t, func(s *setup) { s.options.Static = static.FS })
 	post := func(path, bearer, ct string, body []byte) response {
@@ -360,6 +361,14 @@ func TestOpenAPIConformance(t *testing.T) {
 	if upV4.Fields["x-oss-signature-version"] == "" || upV1.Fields["Signature"] == "" {
 		t.Fatalf("policies: v4 %v, v1 %v", upV4.Fields, upV1.Fields)
 	}
+	for _, v := range []string{"v4", "v1"} {
+		post("/api/uploads/presign", alice, "application/json", []byte(`{"filename":"a.png","size":10,"contentType":"image/png","vars":{"a":"b"},"signatureVersion":"`+v+`"}`))
+		p.check(t, "presign "+v, opPresign, 200, "", specAccepts)
+	}
+	post("/api/uploads/presign", alice, "application/json", []byte(`{"filename":"a.png","size":0,"contentType":"image/png"}`))
+	p.check(t, "presign empty file", opPresign, 422, "empty_file", specRefuses)
+	post("/api/uploads/presign", "", "application/json", []byte(`{"filename":"a.png","size":10,"contentType":"image/png"}`))
+	p.check(t, "presign without token", opPresign, 401, "unauthorized", specAccepts)
 	valid := map[string]any{"filename": "a.png", "size": 10, "contentType": "image/png"}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}

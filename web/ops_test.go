@@ -52,8 +52,8 @@ func TestMetricsCountersMove(t *testing.T) {
 		series string
 		delta  float64
 	}{
-		{`ossgate_policies_issued_total{version="v4"}`, 1},
-		{`ossgate_policies_issued_total{version="v1"}`, 1},
+		{`ossgate_policies_issued_total{kind="post",version="v4"}`, 1},
+		{`ossgate_policies_issued_total{kind="post",version="v1"}`, 1},
 		{`ossgate_callbacks_total{result="accepted"}`, 2},
 		{`ossgate_callbacks_total{result="invalid_signature"}`, 1},
 		{`ossgate_callback_key_lookups_total{cache="miss"}`, 1},

@@ -102,7 +102,7 @@ func New(opt Options) (*Server, error) {
 	if rl := opt.RateLimit; rl.PerSecond > 0 {
 		unlimited := func(c echo.Context) bool {
 			switch c.Path() {
-			case "/healthz", "/readyz", "/metrics", "/api/uploads/policy", "/api/uploads/callback":
+			case "/healthz", "/readyz", "/metrics", "/api/uploads/policy", "/api/uploads/presign", "/api/uploads/callback":
 				return true
 			}
 			return false
@@ -124,6 +124,7 @@ func New(opt Options) (*Server, error) {
 	e.POST("/api/uploads/callback", s.callback, perCallbackIP, bodyLimit(callbackBodyLimit))
 	authn := auth.middleware()
 	e.POST("/api/uploads/policy", s.issuePolicy, bodyLimit(apiBodyLimit), authn, perUser)
+	e.POST("/api/uploads/presign", s.presign, bodyLimit(apiBodyLimit), authn, perUser)
 	e.GET("/api/uploads", s.listUploads, authn)
 	e.GET("/api/uploads/:id", s.getUpload, authn)
 	if opt.DevTokens {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,13 +22,22 @@ var policyStatus = map[string]int{
 	"type_not_allowed": http.StatusUnprocessableEntity,
 }
 
-// issuePolicy is POST /api/uploads/policy.
+// issuePolicy is POST /api/uploads/policy: a signed POST form.
 func (s *Server) issuePolicy(c echo.Context) error {
+	return s.issue(c, "post", s.opt.Issuer.Issue)
+}
+
+// presign is POST /api/uploads/presign: a presigned PUT URL and headers.
+func (s *Server) presign(c echo.Context) error {
+	return s.issue(c, "put", s.opt.Issuer.Presign)
+}
+
+func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Request, time.Time) (*policy.Upload, error)) error {
 	var req policy.Request
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	up, err := s.opt.Issuer.Issue(userOf(c), req, s.opt.Now())
+	up, err := sign(userOf(c), req, s.opt.Now())
 	var pe *policy.Error
 	switch {
 	case errors.As(err, &pe):
@@ -39,12 +49,16 @@ func (s *Server) issuePolicy(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	version := "v1"
-	if _, ok := up.Fields["x-oss-signature-version"]; ok {
-		version = "v4"
-	}
-	s.opt.Metrics.policies.WithLabelValues(version).Inc()
+	s.opt.Metrics.policies.WithLabelValues(kind, signatureVersion(up)).Inc()
 	return c.JSON(http.StatusOK, up)
+}
+
+// signatureVersion tells which signature an issued upload carries.
+func signatureVersion(up *policy.Upload) string {
+	if up.Fields["x-oss-signature-version"] != "" || strings.Contains(up.URL, "x-oss-signature-version=") {
+		return "v4"
+	}
+	return "v1"
 }
 
 // callbackStatus maps the callback core's codes to HTTP statuses.

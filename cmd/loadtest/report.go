@@ -1,0 +1,275 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Phase ids: the rows the ratios and targets are computed from.
+const (
+	phaseHealthz  = "healthz"
+	phasePolicy   = "policy"
+	phaseBaseline = "baseline"
+	phaseCallback = "callback"
+	phasePaced    = "policy-paced"
+)
+
+// The targets of the "Prove speed" issue.
+const (
+	targetPolicyPerHealthz  = 0.8
+	targetCallbackPerPolicy = 0.5
+	targetPolicyP99         = 5 * time.Millisecond
+	targetP99Conns          = 64
+	targetRSSBytes          = 60 << 20
+)
+
+// phaseResult is one timed phase, measured by vegeta.
+type phaseResult struct {
+	ID       string        // one of the phase ids
+	Label    string        // what the table shows
+	Conns    int           // concurrent connections (= workers)
+	Rate     int           // requests/s asked for; 0 = as fast as possible
+	Requests uint64        // responses and transport errors counted
+	Errors   uint64        // non-2xx answers + transport errors
+	Duration time.Duration // first request sent .. last answer received
+	RPS      float64       // successful answers per second of Duration
+	P50, P99 time.Duration
+	Max      time.Duration
+	Codes    map[string]int // status code -> count ("0" = transport error)
+	Samples  []string       // a few error messages, for diagnosis
+	Note     string         // e.g. "ran out of callbacks after 6.2s"
+}
+
+// machine describes where the run happened.
+type machine struct {
+	CPUs       int
+	CPUModel   string
+	GoVersion  string
+	OS, Arch   string
+	GOMAXPROCS int
+	Kernel     string
+}
+
+// report is everything one run measured.
+type report struct {
+	Machine     machine
+	Started     time.Time
+	Command     string
+	Settings    []string // one line each: load, warm-up, server config
+	Phases      []phaseResult
+	OSSGateRSS  int64 // VmHWM of the ossgate child, bytes; 0 = unknown
+	BaselineRSS int64 // VmHWM of the baseline child, bytes; 0 = unknown
+}
+
+func (r *report) phase(id string) (phaseResult, bool) {
+	for _, p := range r.Phases {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return phaseResult{}, false
+}
+
+// ratio is a/b, or NaN when either side was not measured or b is 0.
+func ratio(a, b float64) float64 {
+	if b <= 0 || a < 0 || math.IsNaN(a) || math.IsNaN(b) {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// namedRatio is a ratio of two phases' throughputs.
+type namedRatio struct {
+	Name  string
+	Value float64 // NaN when a side is missing
+}
+
+func (r *report) rps(id string) float64 {
+	if p, ok := r.phase(id); ok && p.Requests > 0 {
+		return p.RPS
+	}
+	return math.NaN()
+}
+
+// ratios are the throughput ratios the issue asks for, all from this run.
+func (r *report) ratios() []namedRatio {
+	return []namedRatio{
+		{"policy / healthz", ratio(r.rps(phasePolicy), r.rps(phaseHealthz))},
+		{"callback / policy", ratio(r.rps(phaseCallback), r.rps(phasePolicy))},
+		{"ossgate policy / baseline policy", ratio(r.rps(phasePolicy), r.rps(phaseBaseline))},
+	}
+}
+
+// verdict is one target's outcome.
+type verdict struct {
+	Target   string
+	Measured string
+	Status   string // PASS, MISS or N/A
+}
+
+func passMiss(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// verdicts checks the issue's targets against the report. A target whose
+// inputs were not measured is N/A, never PASS.
+func (r *report) verdicts() []verdict {
+	var out []verdict
+	ratioVerdict := func(target string, v, min float64) {
+		if math.IsNaN(v) {
+			out = append(out, verdict{target, "not measured", "N/A"})
+			return
+		}
+		out = append(out, verdict{target, fmt.Sprintf("%.2f×", v), passMiss(v >= min)})
+	}
+	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × healthz rps", targetPolicyPerHealthz),
+		ratio(r.rps(phasePolicy), r.rps(phaseHealthz)), targetPolicyPerHealthz)
+	ratioVerdict(fmt.Sprintf("callback rps ≥ %.1f × policy rps", targetCallbackPerPolicy),
+		ratio(r.rps(phaseCallback), r.rps(phasePolicy)), targetCallbackPerPolicy)
+
+	var errs, reqs uint64
+	var where []string
+	for _, p := range r.Phases {
+		if p.ID == phaseBaseline {
+			continue // the yardstick, not ossgate
+		}
+		reqs += p.Requests
+		errs += p.Errors
+		if p.Errors > 0 {
+			where = append(where, fmt.Sprintf("%s %d", p.ID, p.Errors))
+		}
+	}
+	switch {
+	case reqs == 0:
+		out = append(out, verdict{"zero errors (ossgate phases)", "no requests", "N/A"})
+	case errs == 0:
+		out = append(out, verdict{"zero errors (ossgate phases)", fmt.Sprintf("0 of %d", reqs), "PASS"})
+	default:
+		out = append(out, verdict{"zero errors (ossgate phases)",
+			fmt.Sprintf("%d of %d (%s)", errs, reqs, strings.Join(where, ", ")), "MISS"})
+	}
+
+	p99Target := fmt.Sprintf("policy p99 < %v at %d conns", targetPolicyP99, targetP99Conns)
+	if p, ok := r.phase(phasePolicy); ok && p.Requests > 0 && p.Conns == targetP99Conns {
+		out = append(out, verdict{p99Target, fmtDur(p.P99) + " (max throughput)", passMiss(p.P99 < targetPolicyP99)})
+	} else {
+		out = append(out, verdict{p99Target, fmt.Sprintf("not measured at %d conns", targetP99Conns), "N/A"})
+	}
+
+	rssTarget := fmt.Sprintf("ossgate peak RSS < %d MiB", targetRSSBytes>>20)
+	if r.OSSGateRSS > 0 {
+		out = append(out, verdict{rssTarget, fmtMiB(r.OSSGateRSS), passMiss(r.OSSGateRSS < targetRSSBytes)})
+	} else {
+		out = append(out, verdict{rssTarget, "not measured", "N/A"})
+	}
+	return out
+}
+
+// fmtDur prints a latency with a precision that suits its size.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+func fmtMiB(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func fmtRatio(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func fmtCodes(codes map[string]int) string {
+	keys := make([]string, 0, len(codes))
+	for k := range codes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, codes[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// markdown renders the report: machine, settings, the table, ratios,
+// memory and the targets with PASS/MISS.
+func (r *report) markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "## ossgate load test, %s\n\n", r.Started.UTC().Format("2006-01-02 15:04 MST"))
+	if r.Command != "" {
+		fmt.Fprintf(&b, "Command: `%s`\n\n", r.Command)
+	}
+	fmt.Fprintf(&b, "- machine: %d CPU (%s), %s/%s, kernel %s, %s, GOMAXPROCS %d; load generator and servers share these cores\n",
+		m.CPUs, orDash(m.CPUModel), m.OS, m.Arch, orDash(m.Kernel), m.GoVersion, m.GOMAXPROCS)
+	for _, s := range r.Settings {
+		fmt.Fprintf(&b, "- %s\n", s)
+	}
+	b.WriteString("\n| phase | conns | rate | requests | rps | p50 | p99 | max | errors |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, p := range r.Phases {
+		rate := "max"
+		if p.Rate > 0 {
+			rate = fmt.Sprintf("%d/s", p.Rate)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %d | %.0f | %s | %s | %s | %d |\n",
+			p.Label, p.Conns, rate, p.Requests, p.RPS, fmtDur(p.P50), fmtDur(p.P99), fmtDur(p.Max), p.Errors)
+	}
+	var notes []string
+	for _, p := range r.Phases {
+		if p.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", p.ID, p.Note))
+		}
+		if p.Errors > 0 {
+			notes = append(notes, fmt.Sprintf("%s: status codes %s; e.g. %s", p.ID, fmtCodes(p.Codes), strings.Join(p.Samples, " | ")))
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	b.WriteString("\n| ratio (same run) | value |\n|---|--:|\n")
+	for _, nr := range r.ratios() {
+		fmt.Fprintf(&b, "| %s | %s |\n", nr.Name, fmtRatio(nr.Value))
+	}
+	b.WriteString("\n")
+	if r.OSSGateRSS > 0 {
+		fmt.Fprintf(&b, "Peak RSS (VmHWM) after the run: ossgate %s", fmtMiB(r.OSSGateRSS))
+		if r.BaselineRSS > 0 {
+			fmt.Fprintf(&b, ", baseline %s", fmtMiB(r.BaselineRSS))
+		}
+		b.WriteString("\n\n")
+	}
+	b.WriteString("| target | measured | verdict |\n|---|---|---|\n")
+	for _, v := range r.verdicts() {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", v.Target, v.Measured, v.Status)
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
