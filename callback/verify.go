@@ -211,7 +211,7 @@ func (v *Verifier) Verify(ctx context.Context, r Request, now time.Time) (Upload
 	switch {
 	case body.Bucket != claims.Bucket:
 		return Upload{}, errorf(ErrInvalidTicket, "bucket does not match the ticket")
-	case body.Object != claims.Key:
+	case !claims.AllowsKey(body.Object):
 		return Upload{}, errorf(ErrInvalidTicket, "object key does not match the ticket")
 	case body.Size < 0 || body.Size > claims.Size:
 		return Upload{}, errorf(ErrInvalidTicket, "size %d is over the declared %d", body.Size, claims.Size)

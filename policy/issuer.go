@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ossgate/ossgate/ticket"
@@ -183,8 +185,10 @@ type upload struct {
 }
 
 // prepare validates req and chooses the key, expiry, ticket and callback of
-// one upload for user at now.
-func (is *Issuer) prepare(user string, req Request, now time.Time) (*upload, error) {
+// one upload for user at now. With inDir, the key is a directory of its own
+// (the object key without its extension, and "/") and the ticket allows any
+// plain name in it.
+func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (*upload, error) {
 	ct, v, verr := is.check(req)
 	if verr != nil {
 		return nil, verr
@@ -197,7 +201,7 @@ func (is *Issuer) prepare(user string, req Request, now time.Time) (*upload, err
 		return nil, err
 	}
 	exp := now.Add(is.cfg.TTL).UTC().Truncate(time.Second)
-	tk, err := ticket.Sign(is.cfg.TicketSecret, ticket.Claims{
+	claims := ticket.Claims{
 		User:        user,
 		Bucket:      is.cfg.Bucket,
 		Key:         key,
@@ -205,7 +209,12 @@ func (is *Issuer) prepare(user string, req Request, now time.Time) (*upload, err
 		ContentType: ct,
 		Filename:    req.Filename,
 		ExpiresAt:   exp.Add(is.cfg.TicketGrace),
-	}, now)
+	}
+	if inDir {
+		key = strings.TrimSuffix(key, path.Ext(key)) + "/"
+		claims.Key, claims.KeyPrefix = "", key
+	}
+	tk, err := ticket.Sign(is.cfg.TicketSecret, claims, now)
 	if err != nil {
 		return nil, fmt.Errorf("policy: signing ticket: %w", err)
 	}
@@ -238,7 +247,7 @@ func (is *Issuer) prepare(user string, req Request, now time.Time) (*upload, err
 // callback body carries a ticket binding user, bucket, key, size, content
 // type and filename until the policy's expiry plus TicketGrace.
 func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error) {
-	u, err := is.prepare(user, req, now)
+	u, err := is.prepare(user, req, now, false)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +285,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error
 // type and the callback; the size cannot be bound in a presigned URL, so the
 // callback's ticket check (size ≤ declared) is what refuses a larger file.
 func (is *Issuer) Presign(user string, req Request, now time.Time) (*Upload, error) {
-	u, err := is.prepare(user, req, now)
+	u, err := is.prepare(user, req, now, false)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,10 @@ package ticket
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -24,18 +27,41 @@ const Issuer = "ossgate-ticket"
 
 // Claims is what a ticket binds.
 type Claims struct {
-	User        string    `json:"sub"`
-	Bucket      string    `json:"bkt"`
-	Key         string    `json:"key"`
-	Size        int64     `json:"size"` // declared size: the most OSS may report
-	ContentType string    `json:"ct"`
-	Filename    string    `json:"fn,omitempty"`
-	ExpiresAt   time.Time `json:"-"`
+	User   string
+	Bucket string
+	Key    string
+	// KeyPrefix, instead of Key, allows any key made of the prefix and one
+	// plain name (no "/"): for uploaders that name the object themselves
+	// inside a directory the server chose (the OSS sample frontends).
+	KeyPrefix   string
+	Size        int64 // declared size: the most OSS may report
+	ContentType string
+	Filename    string
+	ExpiresAt   time.Time
+}
+
+// maxNameLen bounds the name an uploader may add to a KeyPrefix.
+const maxNameLen = 255
+
+// AllowsKey reports whether the ticket covers the object key: exactly Key,
+// or KeyPrefix followed by one plain name (no "/", no "..", no control
+// characters, valid UTF-8, at most 255 bytes).
+func (c Claims) AllowsKey(key string) bool {
+	if c.Key != "" {
+		return key == c.Key
+	}
+	name, ok := strings.CutPrefix(key, c.KeyPrefix)
+	if !ok || c.KeyPrefix == "" || name == "" || len(name) > maxNameLen || !utf8.ValidString(name) ||
+		strings.Contains(name, "/") || strings.Contains(name, "..") {
+		return false
+	}
+	return !strings.ContainsFunc(name, unicode.IsControl)
 }
 
 type jwtClaims struct {
 	Bucket      string `json:"bkt"`
-	Key         string `json:"key"`
+	Key         string `json:"key,omitempty"`
+	KeyPrefix   string `json:"kp,omitempty"`
 	Size        int64  `json:"size"`
 	ContentType string `json:"ct"`
 	Filename    string `json:"fn,omitempty"`
@@ -50,12 +76,13 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 	if len(secret) < MinSecretLen {
 		return "", fmt.Errorf("ticket secret must be at least %d bytes", MinSecretLen)
 	}
-	if c.User == "" || c.Bucket == "" || c.Key == "" || c.ExpiresAt.IsZero() {
-		return "", errors.New("ticket needs user, bucket, key and expiry")
+	if c.User == "" || c.Bucket == "" || (c.Key == "") == (c.KeyPrefix == "") || c.ExpiresAt.IsZero() {
+		return "", errors.New("ticket needs user, bucket, expiry, and a key or a key prefix (not both)")
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
 		Bucket:      c.Bucket,
 		Key:         c.Key,
+		KeyPrefix:   c.KeyPrefix,
 		Size:        c.Size,
 		ContentType: c.ContentType,
 		Filename:    c.Filename,
@@ -82,13 +109,14 @@ func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if jc.Subject == "" || jc.Bucket == "" || jc.Key == "" {
+	if jc.Subject == "" || jc.Bucket == "" || (jc.Key == "") == (jc.KeyPrefix == "") {
 		return Claims{}, fmt.Errorf("%w: missing claims", ErrInvalid)
 	}
 	return Claims{
 		User:        jc.Subject,
 		Bucket:      jc.Bucket,
 		Key:         jc.Key,
+		KeyPrefix:   jc.KeyPrefix,
 		Size:        jc.Size,
 		ContentType: jc.ContentType,
 		Filename:    jc.Filename,

@@ -365,6 +365,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		post("/api/uploads/presign", alice, "application/json", []byte(`{"filename":"a.png","size":10,"contentType":"image/png","vars":{"a":"b"},"signatureVersion":"`+v+`"}`))
 		p.check(t, "presign "+v, opPresign, 200, "", specAccepts)
 	}
+	post("/api/uploads/policy?format=oss-sample", alice, "application/json", []byte(`{"filename":"a.png","size":10,"contentType":"image/png"}`))
+	p.check(t, "policy oss-sample", opPolicy, 200, "", specAccepts)
+	post("/api/uploads/policy?format=xml", alice, "application/json", []byte(`{"filename":"a.png","size":10,"contentType":"image/png"}`))
+	p.check(t, "policy unknown format", opPolicy, 400, "invalid_request", specRefuses)
 	post("/api/uploads/presign", alice, "application/json", []byte(`{"filename":"a.png","size":0,"contentType":"image/png"}`))
 	p.check(t, "presign empty file", opPresign, 422, "empty_file", specRefuses)
 	post("/api/uploads/presign", "", "application/json", []byte(`{"filename":"a.png","size":10,"contentType":"image/png"}`))

@@ -22,22 +22,38 @@ var policyStatus = map[string]int{
 	"type_not_allowed": http.StatusUnprocessableEntity,
 }
 
-// issuePolicy is POST /api/uploads/policy: a signed POST form.
+// issuePolicy is POST /api/uploads/policy: a signed POST form, or with
+// ?format=oss-sample the JSON shape of the official OSS sample app servers.
 func (s *Server) issuePolicy(c echo.Context) error {
-	return s.issue(c, "post", s.opt.Issuer.Issue)
+	switch format := c.QueryParam("format"); format {
+	case "":
+		return s.issue(c, "post", func(user string, req policy.Request, now time.Time) (any, error) {
+			return s.opt.Issuer.Issue(user, req, now)
+		})
+	case "oss-sample":
+		return s.issue(c, "oss-sample", func(user string, req policy.Request, now time.Time) (any, error) {
+			return s.opt.Issuer.IssueOSSSample(user, req, now)
+		})
+	default:
+		return invalidRequest("format must be oss-sample or absent.")
+	}
 }
 
 // presign is POST /api/uploads/presign: a presigned PUT URL and headers.
 func (s *Server) presign(c echo.Context) error {
-	return s.issue(c, "put", s.opt.Issuer.Presign)
+	return s.issue(c, "put", func(user string, req policy.Request, now time.Time) (any, error) {
+		return s.opt.Issuer.Presign(user, req, now)
+	})
 }
 
-func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Request, time.Time) (*policy.Upload, error)) error {
+// issue decodes a policy request, lets sign apply the rules, and answers
+// with what it made, mapping rule errors to their API codes.
+func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Request, time.Time) (any, error)) error {
 	var req policy.Request
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	up, err := sign(userOf(c), req, s.opt.Now())
+	out, err := sign(userOf(c), req, s.opt.Now())
 	var pe *policy.Error
 	switch {
 	case errors.As(err, &pe):
@@ -49,13 +65,13 @@ func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Req
 	case err != nil:
 		return err
 	}
-	s.opt.Metrics.policies.WithLabelValues(kind, signatureVersion(up)).Inc()
-	return c.JSON(http.StatusOK, up)
+	s.opt.Metrics.policies.WithLabelValues(kind, signatureVersion(out)).Inc()
+	return c.JSON(http.StatusOK, out)
 }
 
 // signatureVersion tells which signature an issued upload carries.
-func signatureVersion(up *policy.Upload) string {
-	if up.Fields["x-oss-signature-version"] != "" || strings.Contains(up.URL, "x-oss-signature-version=") {
+func signatureVersion(out any) string {
+	if up, ok := out.(*policy.Upload); ok && (up.Fields["x-oss-signature-version"] != "" || strings.Contains(up.URL, "x-oss-signature-version=")) {
 		return "v4"
 	}
 	return "v1"

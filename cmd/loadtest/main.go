@@ -68,6 +68,19 @@ type options struct {
 	pacedLoad    float64
 	out          string
 	keep         bool
+	ossgateEnv   []string // extra KEY=VALUE for the ossgate child (experiments: GOGC, GOMAXPROCS…)
+}
+
+// envList is a repeatable KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 const (
@@ -91,14 +104,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.conns, "conns", 64, "concurrent connections (= vegeta workers) per phase")
 	fs.IntVar(&o.rate, "rate", 0, "requests per second per phase; 0 = as fast as the connections go")
 	fs.IntVar(&o.users, "users", 1000, "simulated users: one JWT each, used round-robin")
-	fs.IntVar(&o.maxCallbacks, "max-callbacks", 20000, "most callbacks pre-signed for the callback phase (RSA signing is slow)")
+	fs.IntVar(&o.maxCallbacks, "max-callbacks", 40000, "most callbacks pre-signed for the callback phase (RSA signing is slow)")
 	fs.IntVar(&o.keyBits, "key-bits", 1024, "size of the fake OSS callback RSA key (ossgate accepts 1024..16384)")
 	fs.Float64Var(&o.pacedLoad, "paced-load", 0.5, "paced policy phase at this fraction of the measured max rate; 0 skips it")
 	fs.StringVar(&o.out, "out", "", "also write the markdown report to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs, database)")
+	var extraEnv envList
+	fs.Var(&extraEnv, "ossgate-env", "extra KEY=VALUE in ossgate's environment, e.g. GOGC=400 (repeatable; for experiments)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	o.ossgateEnv = extraEnv
 	if o.duration <= 0 || o.duration > 5*time.Minute || o.conns < 1 || o.conns > 4096 || o.users < 1 ||
 		o.maxCallbacks < 0 || o.rate < 0 || o.pacedLoad < 0 || o.pacedLoad > 1 || o.warmup < 0 {
 		fmt.Fprintln(stderr, "loadtest: a flag is out of range (see -h)")
@@ -204,6 +220,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		"OSSGATE_RATE_LIMIT=1000000/s,burst=1000000",
 		"OSSGATE_DB="+filepath.Join(tmp, "ossgate.db"),
 	)
+	env = append(env, o.ossgateEnv...)
 	ossgate, err := startChild("ossgate", ossgateBin, nil, env, filepath.Join(tmp, "ossgate.log"))
 	if err != nil {
 		return nil, err
@@ -246,7 +263,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	rep.Settings = []string{
 		fmt.Sprintf("load: vegeta v12.13.0 library, %d connections = %d workers, %s, %v per phase after a %v warm-up (none for callbacks)",
 			o.conns, o.conns, rateDesc, o.duration, o.warmup),
-		fmt.Sprintf("ossgate: child process built from this tree, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT", o.users),
+		fmt.Sprintf("ossgate: child process built from this tree, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT%s", o.users, extraEnvDesc(o.ossgateEnv)),
 		fmt.Sprintf("callbacks: each a new object from a policy of the policy phase, signed MD5withRSA with a %d-bit key served from 127.0.0.1", o.keyBits),
 		"baseline: bench/baseline, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging",
 	}
@@ -528,6 +545,13 @@ func moduleRoot(ctx context.Context) (string, error) {
 		return "", errors.New("run loadtest inside the ossgate module (go run ./cmd/loadtest)")
 	}
 	return filepath.Dir(gomod), nil
+}
+
+func extraEnvDesc(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return "; extra environment: " + strings.Join(env, " ")
 }
 
 // cleanEnv is this process's environment without ossgate's and OSS's own
