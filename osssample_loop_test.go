@@ -70,7 +70,9 @@ func TestLocalModeOSSSampleFrontend(t *testing.T) {
 			if tc.status != 200 {
 				return
 			}
-			var got struct{ Upload struct{ Key, ContentType string } }
+			var got struct {
+				Upload struct{ Key, ContentType string }
+			}
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatal(err)
 			}

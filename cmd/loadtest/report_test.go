@@ -41,6 +41,7 @@ func fullReport() *report {
 			{ID: phasePolicy, Label: "policy", Conns: 64, Requests: 90000, RPS: 9000, P50: time.Millisecond, P99: 4 * time.Millisecond, Max: 12 * time.Millisecond},
 			{ID: phaseBaseline, Label: "baseline", Conns: 64, Requests: 120000, RPS: 12000, Errors: 3, Codes: map[string]int{"200": 119997, "0": 3}},
 			{ID: phaseCallback, Label: "callback", Conns: 64, Requests: 50000, RPS: 5000},
+			{ID: phasePaced, Label: "paced", Conns: 64, Rate: 4500, Requests: 45000, RPS: 4500, P99: 2 * time.Millisecond},
 		},
 		OSSGateRSS: 30 << 20,
 	}
@@ -69,7 +70,8 @@ func TestVerdicts(t *testing.T) {
 			spoil: func(*report) {},
 			checks: []check{
 				{"policy rps", "PASS"}, {"callback rps", "PASS"}, {"zero errors", "PASS"},
-				{"policy p99", "PASS"}, {"ossgate peak RSS", "PASS"},
+				{"policy p99 < 5ms at 64 conns, max", "PASS"}, {"policy p99 < 5ms at 64 conns, paced", "PASS"},
+				{"ossgate peak RSS", "PASS"},
 			},
 		},
 		{
@@ -95,12 +97,22 @@ func TestVerdicts(t *testing.T) {
 		{
 			name:   "p99 of exactly 5ms misses",
 			spoil:  func(r *report) { r.Phases[1].P99 = 5 * time.Millisecond },
-			checks: []check{{"policy p99", "MISS"}},
+			checks: []check{{"policy p99 < 5ms at 64 conns, max", "MISS"}, {"policy p99 < 5ms at 64 conns, paced", "PASS"}},
+		},
+		{
+			name:   "paced p99 judged on its own",
+			spoil:  func(r *report) { r.Phases[4].P99 = 6 * time.Millisecond },
+			checks: []check{{"policy p99 < 5ms at 64 conns, max", "PASS"}, {"policy p99 < 5ms at 64 conns, paced", "MISS"}},
 		},
 		{
 			name:   "p99 at other than 64 conns is not judged",
 			spoil:  func(r *report) { r.Phases[1].Conns = 16 },
-			checks: []check{{"policy p99", "N/A"}},
+			checks: []check{{"policy p99 < 5ms at 64 conns, max", "N/A"}},
+		},
+		{
+			name:   "no paced phase is not a pass",
+			spoil:  func(r *report) { r.Phases = r.Phases[:4] },
+			checks: []check{{"policy p99 < 5ms at 64 conns, paced", "N/A"}},
 		},
 		{
 			name:   "RSS of 60 MiB misses",
@@ -114,7 +126,7 @@ func TestVerdicts(t *testing.T) {
 		},
 		{
 			name:   "missing callback phase is not a pass",
-			spoil:  func(r *report) { r.Phases = r.Phases[:3] },
+			spoil:  func(r *report) { r.Phases = append(r.Phases[:3], r.Phases[4]) },
 			checks: []check{{"callback rps", "N/A"}, {"policy rps", "PASS"}},
 		},
 		{
@@ -152,6 +164,9 @@ func TestMarkdown(t *testing.T) {
 		"| policy rps ≥ 0.8 × healthz rps | 0.70× | MISS |",
 		"| callback rps ≥ 0.5 × policy rps | 0.71× | PASS |",
 		"| ossgate peak RSS < 60 MiB | 30.0 MiB | PASS |",
+		"| policy p99 < 5ms at 64 conns, max throughput | 4.00ms at 7000/s | PASS |",
+		"| policy p99 < 5ms at 64 conns, paced | 2.00ms at 4500/s | PASS |",
+		"| paced | 64 | 4500/s | 45000 | 4500 |",
 		"baseline: status codes 0×3 200×119997",
 		"ossgate 30.0 MiB",
 	} {
@@ -159,8 +174,8 @@ func TestMarkdown(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if strings.Count(md, "| PASS |")+strings.Count(md, "| MISS |")+strings.Count(md, "| N/A |") != 5 {
-		t.Errorf("want 5 verdict rows:\n%s", md)
+	if strings.Count(md, "| PASS |")+strings.Count(md, "| MISS |")+strings.Count(md, "| N/A |") != 6 {
+		t.Errorf("want 6 verdict rows:\n%s", md)
 	}
 }
 
