@@ -64,7 +64,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error
 		Handler:           srv,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      65 * time.Second, // past ReadTimeout, so a slow body still gets its error answer
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto"
 	"crypto/rand"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -164,6 +165,10 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 		c.TicketSecret = []byte(randomHex(32))
 	} else {
 		bad("OSSGATE_TICKET_SECRET", "required outside local mode (at least %d bytes, the same on every instance)", ticket.MinSecretLen)
+	}
+
+	if len(c.JWTSecret) > 0 && subtle.ConstantTimeCompare(c.JWTSecret, c.TicketSecret) == 1 {
+		bad("OSSGATE_TICKET_SECRET", "must differ from OSSGATE_JWT_SECRET (an upload ticket must never pass as a login token)")
 	}
 
 	c.KeyPrefix = env("OSSGATE_KEY_PREFIX", "uploads/")

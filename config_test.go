@@ -107,6 +107,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"missing key file", map[string]string{"OSSGATE_JWT_PUBLIC_KEY_FILE": "/nonexistent/key.pem"}, []string{"OSSGATE_JWT_SECRET"}, "OSSGATE_JWT_PUBLIC_KEY_FILE"},
 		{"no ticket secret", nil, []string{"OSSGATE_TICKET_SECRET"}, "OSSGATE_TICKET_SECRET"},
 		{"short ticket secret", map[string]string{"OSSGATE_TICKET_SECRET": "tooshort-secret"}, nil, "OSSGATE_TICKET_SECRET"},
+		{"ticket secret equals jwt secret", map[string]string{"OSSGATE_TICKET_SECRET": strings.Repeat("j", 32)}, nil, "OSSGATE_TICKET_SECRET"},
 		{"max size text", map[string]string{"OSSGATE_MAX_SIZE": "100MB"}, nil, "OSSGATE_MAX_SIZE"},
 		{"max size zero", map[string]string{"OSSGATE_MAX_SIZE": "0"}, nil, "OSSGATE_MAX_SIZE"},
 		{"bad types", map[string]string{"OSSGATE_ALLOWED_TYPES": "image/*,*/*"}, nil, "OSSGATE_ALLOWED_TYPES"},

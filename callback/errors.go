@@ -14,12 +14,14 @@ var (
 	// fetched (bad scheme, host not allowlisted, userinfo, ...). Nothing was
 	// fetched.
 	ErrUntrustedKeyURL = errors.New("callback: public key URL not allowed")
-	// ErrKeyUnavailable: the key URL is trusted but the key could not be had
-	// (network error, timeout, non-200 answer, oversized or bad PEM). It is not
-	// the sender's fault, so the caller should answer with a retryable status.
+	// ErrKeyUnavailable: the key URL is trusted but its host could not give
+	// the key (network error, timeout, 5xx). It is not the sender's fault, so
+	// the caller should answer with a retryable status. A URL that serves no
+	// usable key is the sender's doing: ErrInvalidSignature.
 	ErrKeyUnavailable = errors.New("callback: public key unavailable")
-	// ErrInvalidSignature: the request is not signed by the key it names, or
-	// its Authorization / x-oss-pub-key-url headers are malformed.
+	// ErrInvalidSignature: the request is not signed by the key it names, its
+	// Authorization / x-oss-pub-key-url headers are malformed, or its key URL
+	// serves no usable key.
 	ErrInvalidSignature = errors.New("callback: invalid signature")
 	// ErrInvalidCallback: the (signed) body cannot be parsed or lacks a
 	// required field.

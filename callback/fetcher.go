@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -152,7 +153,7 @@ func NewFetcher(cfg FetcherConfig) (*Fetcher, error) {
 	next := f.client.CheckRedirect
 	f.client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
-			return errorf(ErrKeyUnavailable, "more than %d redirects", maxRedirects)
+			return errorf(ErrInvalidSignature, "key URL: more than %d redirects", maxRedirects)
 		}
 		if err := f.Allowed(req.URL.String()); err != nil {
 			return fmt.Errorf("redirect: %w", err)
@@ -310,9 +311,10 @@ func (f *Fetcher) Allowed(rawURL string) error {
 
 // PublicKey returns the RSA key published at url, from the cache or by
 // fetching it. A URL that Allowed refuses gives ErrUntrustedKeyURL and no
-// request; a redirect to such a URL is refused the same way. Every other
-// failure (network, timeout, non-200, over MaxKeyBytes, bad PEM) wraps
-// ErrKeyUnavailable. Concurrent calls for one uncached URL share a single
+// request; a redirect to such a URL is refused the same way. A URL that
+// serves no usable key (4xx, too many redirects, TLS to a plain port, a bad
+// certificate, over MaxKeyBytes, bad PEM) gives ErrInvalidSignature; a host
+// that is down or failing (network errors, timeouts, 5xx) ErrKeyUnavailable. Concurrent calls for one uncached URL share a single
 // request, which is not cancelled when one caller's ctx is: each caller
 // stops waiting when its own ctx is done.
 func (f *Fetcher) PublicKey(ctx context.Context, url string) (*rsa.PublicKey, error) {
@@ -397,29 +399,52 @@ func (f *Fetcher) fetch(ctx context.Context, url string) (*rsa.PublicKey, error)
 		return nil, errorf(ErrKeyUnavailable, "build request: %v", err)
 	}
 	req.Header.Set("Accept", "application/x-pem-file, text/plain, */*")
+	// Failures the URL's author chose (a path that is no key, a redirect
+	// loop, TLS against a plain port, a bad certificate, an oversized or
+	// malformed body) mean the callback cannot be verified: 403
+	// invalid_signature. Only an allowlisted host that is down, slow or
+	// failing (network errors, timeouts, 5xx, 408, 429) is ErrKeyUnavailable.
 	resp, err := f.client.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrUntrustedKeyURL) || errors.Is(err, ErrKeyUnavailable) {
+		if errors.Is(err, ErrUntrustedKeyURL) || errors.Is(err, ErrInvalidSignature) {
 			return nil, unwrapURLError(err)
 		}
-		return nil, errorf(ErrKeyUnavailable, "fetch %s: %v", quote(url), unwrapURLError(err))
+		if hostFailing(err) {
+			return nil, errorf(ErrKeyUnavailable, "fetch %s: %v", quote(url), unwrapURLError(err))
+		}
+		return nil, errorf(ErrInvalidSignature, "key URL %s: %v", quote(url), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, errorf(ErrKeyUnavailable, "fetch %s: status %d", quote(url), resp.StatusCode)
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+	case code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
+		return nil, errorf(ErrKeyUnavailable, "fetch %s: status %d", quote(url), code)
+	default:
+		return nil, errorf(ErrInvalidSignature, "key URL %s answers status %d", quote(url), code)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
 	if err != nil {
 		return nil, errorf(ErrKeyUnavailable, "read %s: %v", quote(url), unwrapURLError(err))
 	}
 	if int64(len(data)) > f.maxBytes {
-		return nil, errorf(ErrKeyUnavailable, "key at %s is over %d bytes", quote(url), f.maxBytes)
+		return nil, errorf(ErrInvalidSignature, "key at %s is over %d bytes", quote(url), f.maxBytes)
 	}
 	key, err := ParsePublicKeyPEM(data)
 	if err != nil {
-		return nil, errorf(ErrKeyUnavailable, "key at %s: %v", quote(url), err)
+		return nil, errorf(ErrInvalidSignature, "key at %s: %v", quote(url), err)
 	}
 	return key, nil
+}
+
+// hostFailing tells transport errors of a host that is down, slow or
+// unreachable (timeouts, dial and connection errors) from those the key URL
+// itself causes (TLS spoken to a plain port, a certificate that does not
+// fit the host, a redirect loop).
+func hostFailing(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &netErr) && netErr.Timeout() || errors.As(err, &opErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // unwrapURLError drops the *url.Error layer, whose text repeats the URL.

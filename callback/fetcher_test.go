@@ -297,17 +297,17 @@ func TestFetcherFailures(t *testing.T) {
 		want     error         // nil: success
 	}{
 		{"ok", "/k.pem", 0, 0, nil},
-		{"key over MaxKeyBytes", "/k.pem", 64, 0, callback.ErrKeyUnavailable},
-		{"over the 16 KiB default", "/padded.pem", 0, 0, callback.ErrKeyUnavailable},
+		{"key over MaxKeyBytes", "/k.pem", 64, 0, callback.ErrInvalidSignature},
+		{"over the 16 KiB default", "/padded.pem", 0, 0, callback.ErrInvalidSignature},
 		{"padded under a larger limit", "/padded.pem", 32 << 10, 0, nil},
-		{"404", "/missing", 0, 0, callback.ErrKeyUnavailable},
+		{"404", "/missing", 0, 0, callback.ErrInvalidSignature},
 		{"500", "/error", 0, 0, callback.ErrKeyUnavailable},
-		{"201 is not 200", "/created", 0, 0, callback.ErrKeyUnavailable},
-		{"not PEM", "/garbage", 0, 0, callback.ErrKeyUnavailable},
-		{"private key block", "/private", 0, 0, callback.ErrKeyUnavailable},
+		{"201 is not 200", "/created", 0, 0, callback.ErrInvalidSignature},
+		{"not PEM", "/garbage", 0, 0, callback.ErrInvalidSignature},
+		{"private key block", "/private", 0, 0, callback.ErrInvalidSignature},
 		{"slow server times out", "/slow", 0, 200 * time.Millisecond, callback.ErrKeyUnavailable},
 		{"3 redirects on the allowed host", "/hop/3", 0, 0, nil},
-		{"4 redirects", "/hop/4", 0, 0, callback.ErrKeyUnavailable},
+		{"4 redirects", "/hop/4", 0, 0, callback.ErrInvalidSignature},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -330,15 +330,20 @@ func TestFetcherFailures(t *testing.T) {
 			if got != nil || !errors.Is(err, c.want) {
 				t.Fatalf("PublicKey = %v, %v; want %v", got, err, c.want)
 			}
-			if code := callback.Code(err); code != "key_unavailable" {
-				t.Errorf("Code = %q, want key_unavailable", code)
+			// Only a failing host is key_unavailable (503); what the URL's
+			// author chose is invalid_signature (403).
+			wantCode := map[error]string{callback.ErrKeyUnavailable: "key_unavailable", callback.ErrInvalidSignature: "invalid_signature"}[c.want]
+			if code := callback.Code(err); code != wantCode {
+				t.Errorf("Code = %q, want %s", code, wantCode)
 			}
 		})
 	}
 }
 
 func TestFetcherFailureCachedBriefly(t *testing.T) {
-	s, _ := newKeyServer(t, "", http.NotFoundHandler())
+	s, _ := newKeyServer(t, "", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
 	clock := newClock()
 	f := newFetcher(t, callback.FetcherConfig{AllowedHosts: []string{s.hostPort()}, Now: clock.Now})
 	u := s.URL + "/k.pem"

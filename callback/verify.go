@@ -124,7 +124,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, r Request) error {
 	}
 	key, err := v.Keys.PublicKey(ctx, keyURL)
 	switch {
-	case errors.Is(err, ErrUntrustedKeyURL), errors.Is(err, ErrKeyUnavailable):
+	case errors.Is(err, ErrUntrustedKeyURL), errors.Is(err, ErrKeyUnavailable), errors.Is(err, ErrInvalidSignature):
 		return err
 	case err != nil:
 		return errorf(ErrKeyUnavailable, "%v", err)

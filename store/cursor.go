@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"time"
-	"unicode/utf8"
 )
 
 // A cursor is the (CreatedAt, ID) of the last record of a page, so the next
@@ -51,7 +50,7 @@ func decodeCursor(s string) (time.Time, string, error) {
 		return time.Time{}, "", ErrBadCursor
 	}
 	id := string(body[9:])
-	if !utf8.ValidString(id) {
+	if !storable(id) {
 		return time.Time{}, "", ErrBadCursor
 	}
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(body[1:9]))).UTC(), id, nil

@@ -82,6 +82,9 @@ func (s *postgresStore) Insert(ctx context.Context, r Record) (Record, bool, err
 }
 
 func (s *postgresStore) Get(ctx context.Context, user, id string) (Record, error) {
+	if !storable(user) || !storable(id) {
+		return Record{}, ErrNotFound
+	}
 	row := s.pool.QueryRow(ctx, `SELECT `+postgresColumns+` FROM uploads WHERE id = $1 AND user_id = $2`, id, user)
 	r, err := scanPostgres(row)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -97,6 +100,9 @@ func (s *postgresStore) List(ctx context.Context, user string, limit int, cursor
 	limit, err := checkLimit(limit)
 	if err != nil {
 		return nil, "", err
+	}
+	if !storable(user) {
+		return []Record{}, "", nil
 	}
 	var rows pgx.Rows
 	if cursor == "" {

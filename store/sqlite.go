@@ -67,7 +67,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	s := &sqliteStore{write: write, read: write}
-	if err := migrateSQLite(ctx, write); err != nil {
+	if err := retryBusy(ctx, func() error { return migrateSQLite(ctx, write) }); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
@@ -93,6 +93,30 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	s.writerDone = make(chan struct{})
 	go s.writeLoop()
 	return s, nil
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code (extended codes add
+// bits above the low byte).
+const sqliteBusy = 5
+
+// retryBusy runs f again while SQLite answers SQLITE_BUSY, for up to 10 s.
+// busy_timeout covers most contention, but SQLite skips the busy handler in
+// some cases (a connection switching a new file to WAL while another opens
+// it), which processes opening one file at the same time can hit.
+func retryBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := f()
+		var coded interface{ Code() int }
+		if err == nil || !errors.As(err, &coded) || coded.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // sqliteDSN turns path into a "file:" URI for the modernc driver with the
@@ -147,6 +171,9 @@ func (s *sqliteStore) Insert(ctx context.Context, r Record) (Record, bool, error
 }
 
 func (s *sqliteStore) Get(ctx context.Context, user, id string) (Record, error) {
+	if !storable(user) || !storable(id) {
+		return Record{}, ErrNotFound
+	}
 	row := s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM uploads WHERE id = ? AND user_id = ?`, id, user)
 	r, err := scanSQLite(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -162,6 +189,9 @@ func (s *sqliteStore) List(ctx context.Context, user string, limit int, cursor s
 	limit, err := checkLimit(limit)
 	if err != nil {
 		return nil, "", err
+	}
+	if !storable(user) {
+		return []Record{}, "", nil
 	}
 	var rows *sql.Rows
 	if cursor == "" {

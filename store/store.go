@@ -94,6 +94,13 @@ func isPostgresURL(dsn string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
+// storable reports whether s can be stored and looked up as text on both
+// backends: Postgres refuses NUL and invalid UTF-8, so such a value can
+// name no record.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 // normalize checks r and returns the form that is stored: UTC time cut to
 // microseconds (Postgres' precision, so both backends answer alike) and
 // non-nil Vars.
@@ -112,7 +119,7 @@ func normalize(r Record) (Record, error) {
 		fields = append(fields, field{"Vars name", k}, field{"Vars value", v})
 	}
 	for _, f := range fields {
-		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
+		if !storable(f.v) {
 			return Record{}, fmt.Errorf("%w: record %s is not valid UTF-8 text without NUL", ErrInvalid, f.name)
 		}
 	}

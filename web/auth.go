@@ -9,11 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
+
+	"github.com/ossgate/ossgate/ticket"
 )
 
 // AuthConfig says how callers' bearer tokens are verified. Exactly one of
@@ -118,8 +122,16 @@ func (a *authenticator) parse(token string) (string, error) {
 	case err != nil:
 		return "", unauthorized("The bearer token's signature or algorithm is not accepted.")
 	}
-	if claims.Subject == "" {
+	switch {
+	case claims.Subject == "":
 		return "", unauthorized("The bearer token has no subject (sub).")
+	case !utf8.ValidString(claims.Subject) || strings.ContainsRune(claims.Subject, 0):
+		// Such a user could be issued a policy whose record can never be stored.
+		return "", unauthorized("The bearer token's subject (sub) is not valid UTF-8 text.")
+	case claims.Issuer == ticket.Issuer:
+		// An upload ticket is never a bearer token, even if an operator
+		// configured the same secret for both.
+		return "", unauthorized("An upload ticket is not a bearer token.")
 	}
 	return claims.Subject, nil
 }

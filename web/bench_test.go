@@ -187,6 +187,7 @@ func BenchmarkServerCallback(b *testing.B) {
 	}
 	keyURL := base64.StdEncoding.EncodeToString([]byte(benchKeyURL))
 	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 CPUs, like 64 connections: group commit gets batches
 	b.ResetTimer()
 	var next atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {

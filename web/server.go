@@ -145,6 +145,9 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > n {
+				// Close the connection rather than let net/http read (or wait
+				// for) a body nobody will use.
+				c.Response().Header().Set(echo.HeaderConnection, "close")
 				return errBodyTooBig
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)

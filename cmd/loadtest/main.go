@@ -1,31 +1,37 @@
 // Command loadtest measures ossgate's throughput and latency on this machine,
 // in one bounded run over loopback, and checks the "Prove speed" targets.
 //
-//	go run ./cmd/loadtest [-duration 10s] [-conns 64] [-rate 0] [-out result.md]
+//	go run ./cmd/loadtest [-duration 10s] [-conns 64] [-rate 0] [-rounds 5] [-out result.md]
 //
 // It builds ossgate and bench/baseline into a temporary directory and starts
 // them as child processes on 127.0.0.1: ossgate in non-local mode with
 // made-up OSS credentials, SQLite in the temporary directory, its logs in a
 // file there, and OSSGATE_CALLBACK_KEY_HOSTS pointing at a key server the
 // tool runs itself, serving the public half of an RSA key it generated.
-// Then it attacks with vegeta, each phase for -duration after a -warmup:
 //
-//  1. GET /healthz (the cost of Echo, middleware and logging alone);
-//  2. POST /api/uploads/policy with a fresh HS256 JWT per simulated user
-//     (-users tokens minted up front, used round-robin);
-//  3. the same request against the baseline, a net/http server that signs the
-//     same V4 policy the way Alibaba's sample servers do, without auth;
-//  4. POST /api/uploads/callback: each request a new object. The tool takes
-//     the policies ossgate issued in phase 2 (at most -max-callbacks), renders
-//     each callback body and signs it with MD5withRSA as OSS does, then
-//     replays each once;
-//  5. the policy endpoint again at 64 connections paced at -paced-load × the
-//     rate of phase 2, for its latency at a load the machine sustains.
+// Then it loads them with the vegeta library, -conns connections (and as many
+// workers), as fast as they go unless -rate is set. Four phases are measured:
+//
+//   - healthz: GET /healthz (Echo, middleware and request logging alone);
+//   - policy: POST /api/uploads/policy with a fresh HS256 JWT per simulated
+//     user (-users tokens minted up front, used round-robin);
+//   - baseline: the same request to bench/baseline, a net/http server that
+//     signs the same V4 policy the way Alibaba's sample servers do, no auth;
+//   - callback: POST /api/uploads/callback, each request a new object. Before
+//     the measured rounds the tool has ossgate issue -max-callbacks policies,
+//     renders each callback body and signs it with MD5withRSA as OSS does;
+//     each is sent once.
+//
+// Each phase runs -duration in total, as -rounds interleaved slices, so that
+// noise from other processes on the machine hits all phases alike and the
+// ratios between them stay meaningful. Last, the policy endpoint is paced at
+// -paced-load times its measured maximum over 64 connections, for its latency
+// below saturation.
 //
 // It prints a markdown table (rps, p50, p99, max, errors), the ratios
-// between phases of this run, the children's peak RSS, and PASS/MISS per
-// target. It exits non-zero only when the setup fails, never for a missed
-// target. Children are stopped on exit and on Ctrl-C.
+// between phases of this run, the children's peak RSS (VmHWM), and PASS/MISS
+// per target. It exits non-zero only when the setup fails, never for a
+// missed target. The children are stopped on exit and on Ctrl-C.
 package main
 
 import (
@@ -66,6 +72,7 @@ type options struct {
 	maxCallbacks int
 	keyBits      int
 	pacedLoad    float64
+	rounds       int
 	out          string
 	keep         bool
 	ossgateEnv   []string // extra KEY=VALUE for the ossgate child (experiments: GOGC, GOMAXPROCS…)
@@ -100,13 +107,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o options
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of each phase")
-	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each phase (not the callback phase)")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up of healthz, policy and baseline before the rounds")
 	fs.IntVar(&o.conns, "conns", 64, "concurrent connections (= vegeta workers) per phase")
 	fs.IntVar(&o.rate, "rate", 0, "requests per second per phase; 0 = as fast as the connections go")
 	fs.IntVar(&o.users, "users", 1000, "simulated users: one JWT each, used round-robin")
-	fs.IntVar(&o.maxCallbacks, "max-callbacks", 40000, "most callbacks pre-signed for the callback phase (RSA signing is slow)")
+	fs.IntVar(&o.maxCallbacks, "max-callbacks", 30000, "policies issued and callbacks pre-signed for the callback phase (RSA signing is slow); 0 skips it")
 	fs.IntVar(&o.keyBits, "key-bits", 1024, "size of the fake OSS callback RSA key (ossgate accepts 1024..16384)")
 	fs.Float64Var(&o.pacedLoad, "paced-load", 0.5, "paced policy phase at this fraction of the measured max rate; 0 skips it")
+	fs.IntVar(&o.rounds, "rounds", 5, "interleave the phases in this many rounds (each phase runs -duration/rounds per round)")
 	fs.StringVar(&o.out, "out", "", "also write the markdown report to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs, database)")
 	var extraEnv envList
@@ -116,7 +124,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.ossgateEnv = extraEnv
 	if o.duration <= 0 || o.duration > 5*time.Minute || o.conns < 1 || o.conns > 4096 || o.users < 1 ||
-		o.maxCallbacks < 0 || o.rate < 0 || o.pacedLoad < 0 || o.pacedLoad > 1 || o.warmup < 0 {
+		o.maxCallbacks < 0 || o.rate < 0 || o.pacedLoad < 0 || o.pacedLoad > 1 || o.warmup < 0 ||
+		o.rounds < 1 || o.rounds > 100 || o.duration/time.Duration(max(o.rounds, 1)) < 100*time.Millisecond {
 		fmt.Fprintln(stderr, "loadtest: a flag is out of range (see -h)")
 		return 2
 	}
@@ -261,14 +270,14 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		rateDesc = fmt.Sprintf("%d requests/s (constant pacer)", o.rate)
 	}
 	rep.Settings = []string{
-		fmt.Sprintf("load: vegeta v12.13.0 library, %d connections = %d workers, %s, %v per phase after a %v warm-up (none for callbacks)",
-			o.conns, o.conns, rateDesc, o.duration, o.warmup),
+		fmt.Sprintf("load: vegeta v12.13.0 library, %d connections = %d workers, %s; each phase %v in total, run as %d interleaved slices of %v (healthz, policy, baseline, callback, rotating) so that background noise hits all phases alike; %v warm-up per endpoint first",
+			o.conns, o.conns, rateDesc, o.duration, o.rounds, o.duration/time.Duration(o.rounds), o.warmup),
 		fmt.Sprintf("ossgate: child process built from this tree, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT%s", o.users, extraEnvDesc(o.ossgateEnv)),
-		fmt.Sprintf("callbacks: each a new object from a policy of the policy phase, signed MD5withRSA with a %d-bit key served from 127.0.0.1", o.keyBits),
+		fmt.Sprintf("callbacks: one per policy issued before the rounds (at most %d), each a new object, signed MD5withRSA with a %d-bit key served from 127.0.0.1, each sent once", o.maxCallbacks, o.keyBits),
 		"baseline: bench/baseline, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging",
 	}
 
-	policyTargeter := func(url string) vegeta.Targeter {
+	policyTargeter := func(url string, limit int) vegeta.Targeter {
 		headers := make([]http.Header, len(tokens))
 		for i, tok := range tokens {
 			h := http.Header{}
@@ -280,90 +289,114 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		body := []byte(policyBody)
 		return func(t *vegeta.Target) error {
 			i := next.Add(1) - 1
+			if limit > 0 && i >= uint64(limit) {
+				return vegeta.ErrNoTargets
+			}
 			*t = vegeta.Target{Method: http.MethodPost, URL: url, Body: body, Header: headers[i%uint64(len(headers))]}
 			return nil
 		}
 	}
-	// 1. healthz
-	logf("phase healthz")
 	hz := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: base + "/healthz"})
-	if err := warm(ctx, hz, o, nil); err != nil {
-		return nil, err
+	pt := policyTargeter(base+"/api/uploads/policy", 0)
+	bt := policyTargeter("http://"+baddr+"/api/uploads/policy", 0)
+
+	// Warm-up, unmeasured.
+	for _, tr := range []vegeta.Targeter{hz, pt, bt} {
+		if o.warmup > 0 {
+			measure(ctx, phaseSpec{targeter: tr, conns: o.conns, rate: o.rate, duration: o.warmup}, newAccum(phaseSpec{}))
+		}
 	}
-	ph := attack(ctx, phaseSpec{id: phaseHealthz, label: "GET /healthz (ossgate)", targeter: hz, conns: o.conns, rate: o.rate, duration: o.duration})
-	rep.Phases = append(rep.Phases, ph)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 
-	// 2. policy, keeping answers for the callback phase
-	logf("phase policy")
+	// Policies for the callback phase, issued by ossgate (unmeasured), then
+	// rendered and signed as OSS would.
 	var (
 		answersMu sync.Mutex
 		answers   [][]byte
 	)
-	keep := func(r *vegeta.Result) {
-		if r.Code != http.StatusOK {
-			return
+	prep := newAccum(phaseSpec{id: "prep"})
+	if o.maxCallbacks > 0 {
+		logf("issuing %d policies for the callback phase", o.maxCallbacks)
+		keep := func(r *vegeta.Result) {
+			if r.Code == http.StatusOK {
+				answersMu.Lock()
+				answers = append(answers, r.Body)
+				answersMu.Unlock()
+			}
 		}
-		answersMu.Lock()
-		if len(answers) < o.maxCallbacks {
-			answers = append(answers, r.Body)
+		measure(ctx, phaseSpec{targeter: policyTargeter(base+"/api/uploads/policy", o.maxCallbacks), conns: o.conns, duration: 30 * time.Second, keep: keep}, prep)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		answersMu.Unlock()
 	}
-	pt := policyTargeter(base + "/api/uploads/policy")
-	if err := warm(ctx, pt, o, keep); err != nil {
-		return nil, err
-	}
-	pp := attack(ctx, phaseSpec{id: phasePolicy, label: "POST /api/uploads/policy (ossgate)", targeter: pt, conns: o.conns, rate: o.rate, duration: o.duration, keep: keep})
-	rep.Phases = append(rep.Phases, pp)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-
-	// 3. baseline
-	logf("phase baseline")
-	bt := policyTargeter("http://" + baddr + "/api/uploads/policy")
-	if err := warm(ctx, bt, o, nil); err != nil {
-		return nil, err
-	}
-	rep.Phases = append(rep.Phases, attack(ctx, phaseSpec{id: phaseBaseline, label: "POST policy (baseline net/http)", targeter: bt, conns: o.conns, rate: o.rate, duration: o.duration}))
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-
-	// 4. callbacks: render and sign (untimed), then replay each once.
-	logf("signing %d callbacks as OSS would", len(answers))
 	signStart := time.Now()
 	targets, err := signCallbacks(ctx, answers, ossObject{Bucket: bucket, ETag: "5EB63BBBE01EEED093CB22BB8F5ACDC3", Size: 12345, MimeType: "image/jpeg"}, ossKey, keyURL)
 	if err != nil {
 		return nil, err
 	}
 	answers = nil
-	logf("signed %d callbacks in %v; phase callback", len(targets), time.Since(signStart).Round(time.Millisecond))
-	cp := attack(ctx, phaseSpec{id: phaseCallback, label: "POST /api/uploads/callback (ossgate, new object each)", targeter: onceTargeter(targets), conns: o.conns, rate: o.rate, duration: o.duration})
-	if cp.Note == "" && uint64(len(targets)) == cp.Requests && cp.Duration < o.duration*9/10 {
-		cp.Note = fmt.Sprintf("all %d pre-signed callbacks sent in %v (raise -max-callbacks for a longer phase)", len(targets), cp.Duration.Round(time.Millisecond))
+	logf("signed %d callbacks in %v", len(targets), time.Since(signStart).Round(time.Millisecond))
+
+	// The measured rounds.
+	specs := []phaseSpec{
+		{id: phaseHealthz, label: "GET /healthz (ossgate)", targeter: hz, server: ossgate},
+		{id: phasePolicy, label: "POST /api/uploads/policy (ossgate)", targeter: pt, server: ossgate},
+		{id: phaseBaseline, label: "POST policy (baseline net/http)", targeter: bt, server: baseline},
+		{id: phaseCallback, label: "POST /api/uploads/callback (ossgate, new object each)", targeter: onceTargeter(targets), server: ossgate},
 	}
-	rep.Phases = append(rep.Phases, cp)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	if len(targets) == 0 {
+		specs = specs[:3]
+	}
+	accs := make([]*accum, len(specs))
+	for i := range specs {
+		specs[i].conns, specs[i].rate, specs[i].duration = o.conns, o.rate, o.duration/time.Duration(o.rounds)
+		accs[i] = newAccum(specs[i])
+	}
+	for round := range o.rounds {
+		logf("round %d/%d", round+1, o.rounds)
+		for k := range specs {
+			i := (round + k) % len(specs)
+			if accs[i].exhausted {
+				continue
+			}
+			measure(ctx, specs[i], accs[i])
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
+		if n, err := ossgate.peakRSS(); err == nil {
+			logf("ossgate peak RSS so far %s", fmtMiB(n))
+		}
+	}
+	for _, a := range accs {
+		rep.Phases = append(rep.Phases, a.result())
+	}
+	if n := len(specs); n == 4 {
+		cp := &rep.Phases[3]
+		if accs[3].exhausted {
+			cp.Note = fmt.Sprintf("all %d pre-signed callbacks were sent after %v of the %v (raise -max-callbacks for a full phase; rps is over the time it ran)",
+				len(targets), cp.Duration.Round(time.Millisecond), o.duration)
+		}
+	}
+	if prep.res.Errors > 0 {
+		rep.Settings = append(rep.Settings, fmt.Sprintf("WARNING: %d errors while issuing the policies for the callbacks", prep.res.Errors))
 	}
 
-	// 5. policy latency at 64 connections and a sustainable rate.
+	// Latency of the policy endpoint at 64 connections, paced below saturation.
+	pp, _ := rep.phase(phasePolicy)
 	if o.pacedLoad > 0 && o.rate == 0 && pp.RPS > 0 {
-		r := int(pp.RPS * o.pacedLoad)
-		if r < 1 {
-			r = 1
-		}
-		logf("phase policy paced at %d/s", r)
-		rep.Phases = append(rep.Phases, attack(ctx, phaseSpec{id: phasePaced,
-			label:    fmt.Sprintf("POST /api/uploads/policy (ossgate) at %.0f%% of max", o.pacedLoad*100),
-			targeter: pt, conns: targetP99Conns, rate: r, duration: o.duration}))
+		r := max(int(pp.RPS*o.pacedLoad), 1)
+		logf("policy paced at %d/s", r)
+		spec := phaseSpec{id: phasePaced, label: fmt.Sprintf("POST /api/uploads/policy (ossgate), paced at %.0f%% of its max", o.pacedLoad*100),
+			targeter: pt, conns: targetP99Conns, rate: r, duration: o.duration, server: ossgate}
+		a := newAccum(spec)
+		measure(ctx, spec, a)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		rep.Phases = append(rep.Phases, a.result())
 	}
 
 	if n, err := ossgate.peakRSS(); err == nil {
@@ -371,45 +404,94 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	} else {
 		logf("ossgate peak RSS: %v", err)
 	}
+	if mem, err := goMemory(ctx, base+"/metrics"); err == nil {
+		rep.OSSGateGoMem = mem
+	} else {
+		logf("ossgate /metrics: %v", err)
+	}
 	if n, err := baseline.peakRSS(); err == nil {
 		rep.BaselineRSS = n
 	}
-	logf("key server was asked %d times", keyHits.Load())
+	logf("key server was asked %d times; done in %v", keyHits.Load(), time.Since(rep.Started).Round(time.Second))
 	return rep, nil
 }
 
-// phaseSpec is one timed attack.
+// phaseSpec is one attack: a phase's slice, a warm-up, or a preparation.
 type phaseSpec struct {
 	id, label string
 	targeter  vegeta.Targeter
 	conns     int
 	rate      int // 0 = max
 	duration  time.Duration
-	keep      func(*vegeta.Result) // sees every successful or failed result
+	keep      func(*vegeta.Result) // sees every result
+	server    *child               // whose CPU time the phase is charged
 }
 
-func newAttacker(conns int) *vegeta.Attacker {
-	n := uint64(conns)
-	return vegeta.NewAttacker(
-		vegeta.Workers(n), vegeta.MaxWorkers(n),
-		vegeta.Connections(conns), vegeta.MaxConnections(conns),
-		vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second),
-	)
-}
-
-// warm runs the targeter for the warm-up time, measuring nothing.
-func warm(ctx context.Context, tr vegeta.Targeter, o options, keep func(*vegeta.Result)) error {
-	if o.warmup <= 0 {
-		return nil
+// newAttacker returns an attacker with exactly conns workers and at most
+// conns connections, over a transport of its own; the caller closes its
+// idle connections when the attack is over, so that every slice of a phase
+// meets the server with conns connections, not the sum of all slices'.
+func newAttacker(conns int) (*vegeta.Attacker, *http.Transport) {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     30 * time.Second,
 	}
-	attack(ctx, phaseSpec{targeter: tr, conns: o.conns, rate: o.rate, duration: o.warmup, keep: keep})
-	return ctx.Err()
+	n := uint64(conns)
+	atk := vegeta.NewAttacker(
+		vegeta.Client(&http.Client{Transport: tr, Timeout: 10 * time.Second}),
+		vegeta.Workers(n), vegeta.MaxWorkers(n),
+	)
+	return atk, tr
 }
 
-// attack runs one phase and summarises it. It stops early when ctx ends or
-// the targeter runs out of targets.
-func attack(ctx context.Context, s phaseSpec) phaseResult {
-	atk := newAttacker(s.conns)
+// accum sums a phase over its slices: latencies over all results, rps
+// over the sum of the slices' wall times (not the time between them).
+type accum struct {
+	res       phaseResult
+	m         vegeta.Metrics
+	wall      time.Duration
+	cpu       time.Duration // the server's CPU time during the slices
+	cpuErr    error
+	exhausted bool // the targeter ran out
+}
+
+func newAccum(s phaseSpec) *accum {
+	return &accum{res: phaseResult{ID: s.id, Label: s.label, Conns: s.conns, Rate: s.rate, Codes: map[string]int{}}}
+}
+
+func (a *accum) add(r *vegeta.Result) {
+	a.m.Add(r)
+	a.res.Codes[strconv.Itoa(int(r.Code))]++
+	if r.Error != "" || r.Code < 200 || r.Code > 299 {
+		a.res.Errors++
+		if len(a.res.Samples) < 3 {
+			a.res.Samples = append(a.res.Samples, errorSample(r))
+		}
+	}
+}
+
+func (a *accum) result() phaseResult {
+	a.m.Close()
+	pr := a.res
+	pr.Requests = a.m.Requests
+	pr.Duration = a.wall
+	if a.wall > 0 {
+		pr.RPS = float64(pr.Requests-pr.Errors) / a.wall.Seconds()
+	}
+	pr.P50, pr.P99, pr.Max = a.m.Latencies.P50, a.m.Latencies.P99, a.m.Latencies.Max
+	if a.cpuErr == nil && pr.Requests > 0 {
+		pr.CPUPerReq = a.cpu / time.Duration(pr.Requests)
+	}
+	return pr
+}
+
+// measure runs one attack into a. It stops early when ctx ends or the
+// targeter runs out of targets.
+func measure(ctx context.Context, s phaseSpec, a *accum) {
+	atk, tr := newAttacker(s.conns)
+	defer tr.CloseIdleConnections()
 	var p vegeta.Pacer = vegeta.ConstantPacer{} // zero: as fast as possible
 	if s.rate > 0 {
 		p = vegeta.ConstantPacer{Freq: s.rate, Per: time.Second}
@@ -423,37 +505,38 @@ func attack(ctx context.Context, s phaseSpec) phaseResult {
 		case <-done:
 		}
 	}()
-	pr := phaseResult{ID: s.id, Label: s.label, Conns: s.conns, Rate: s.rate, Codes: map[string]int{}}
-	var m vegeta.Metrics
-	exhausted := false
+	var cpu0 time.Duration
+	if s.server != nil {
+		var err error
+		if cpu0, err = s.server.cpuTime(); err != nil {
+			a.cpuErr = err
+		}
+	}
+	var first, last time.Time
 	for r := range atk.Attack(s.targeter, p, s.duration, s.id) {
 		if r.Error == vegeta.ErrNoTargets.Error() {
-			exhausted = true
+			a.exhausted = true
 			continue
 		}
-		m.Add(r)
-		pr.Codes[strconv.Itoa(int(r.Code))]++
-		if r.Error != "" || r.Code < 200 || r.Code > 299 {
-			pr.Errors++
-			if len(pr.Samples) < 3 {
-				pr.Samples = append(pr.Samples, errorSample(r))
-			}
+		if first.IsZero() || r.Timestamp.Before(first) {
+			first = r.Timestamp
 		}
+		if end := r.End(); end.After(last) {
+			last = end
+		}
+		a.add(r)
 		if s.keep != nil {
 			s.keep(r)
 		}
 	}
-	m.Close()
-	pr.Requests = m.Requests
-	pr.Duration = m.Duration + m.Wait
-	if pr.Duration > 0 {
-		pr.RPS = float64(m.Requests-pr.Errors) / pr.Duration.Seconds()
+	if !first.IsZero() {
+		a.wall += last.Sub(first)
 	}
-	pr.P50, pr.P99, pr.Max = m.Latencies.P50, m.Latencies.P99, m.Latencies.Max
-	if exhausted {
-		pr.Note = fmt.Sprintf("ran out of targets after %v", pr.Duration.Round(time.Millisecond))
+	if s.server != nil && a.cpuErr == nil {
+		cpu1, err := s.server.cpuTime()
+		a.cpu += cpu1 - cpu0
+		a.cpuErr = err
 	}
-	return pr
 }
 
 func errorSample(r *vegeta.Result) string {
@@ -466,6 +549,56 @@ func errorSample(r *vegeta.Result) string {
 		s += " " + strings.TrimSpace(b)
 	}
 	return s
+}
+
+// goMemory reads the Go runtime's memory figures from a Prometheus
+// /metrics page, to tell Go's share of the RSS from the rest.
+func goMemory(ctx context.Context, url string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", res.StatusCode)
+	}
+	return parseGoMemory(string(body)), nil
+}
+
+// goMemMetrics are the series parseGoMemory keeps.
+var goMemMetrics = []string{
+	"go_memstats_sys_bytes",
+	"go_memstats_heap_inuse_bytes",
+	"go_memstats_heap_idle_bytes",
+	"go_memstats_heap_released_bytes",
+	"go_memstats_stack_inuse_bytes",
+	"go_goroutines",
+}
+
+func parseGoMemory(text string) map[string]float64 {
+	out := map[string]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, m := range goMemMetrics {
+			if name == m {
+				if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+					out[m] = v
+				}
+			}
+		}
+	}
+	return out
 }
 
 // onceTargeter hands out each target once, then ErrNoTargets.

@@ -166,3 +166,28 @@ func TestProcStatusBytes(t *testing.T) {
 		t.Error("missing field accepted")
 	}
 }
+
+func TestProcCPUTime(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	before, err := procCPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the kernel has charged 30ms more (a few ticks), or give up.
+	start := time.Now()
+	for time.Since(start) < 10*time.Second {
+		now, err := procCPUTime(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now-before >= 30*time.Millisecond {
+			if spent := time.Since(start); now-before > spent+time.Second {
+				t.Errorf("%v of CPU charged in %v of wall time", now-before, spent)
+			}
+			return
+		}
+	}
+	t.Error("CPU time did not advance while spinning")
+}

@@ -38,9 +38,13 @@ type phaseResult struct {
 	RPS      float64       // successful answers per second of Duration
 	P50, P99 time.Duration
 	Max      time.Duration
-	Codes    map[string]int // status code -> count ("0" = transport error)
-	Samples  []string       // a few error messages, for diagnosis
-	Note     string         // e.g. "ran out of callbacks after 6.2s"
+	// CPUPerReq is the server process's CPU time (user+system, from
+	// /proc/PID/stat, 10ms ticks) during the phase divided by its requests:
+	// unlike rps, hardly moved by other processes competing for the cores.
+	CPUPerReq time.Duration
+	Codes     map[string]int // status code -> count ("0" = transport error)
+	Samples   []string       // a few error messages, for diagnosis
+	Note      string         // e.g. "ran out of callbacks after 6.2s"
 }
 
 // machine describes where the run happened.
@@ -62,6 +66,10 @@ type report struct {
 	Phases      []phaseResult
 	OSSGateRSS  int64 // VmHWM of the ossgate child, bytes; 0 = unknown
 	BaselineRSS int64 // VmHWM of the baseline child, bytes; 0 = unknown
+	// OSSGateGoMem is the Go runtime's view at the end (from /metrics):
+	// what of the RSS is Go's heap and stacks, and what is not (SQLite's
+	// allocator, binary, C-like mmaps).
+	OSSGateGoMem map[string]float64
 }
 
 func (r *report) phase(id string) (phaseResult, bool) {
@@ -84,7 +92,8 @@ func ratio(a, b float64) float64 {
 // namedRatio is a ratio of two phases' throughputs.
 type namedRatio struct {
 	Name  string
-	Value float64 // NaN when a side is missing
+	Value float64 // measured rps a / rps b; NaN when a side is missing
+	ByCPU float64 // server CPU per request b / a; NaN when unknown
 }
 
 func (r *report) rps(id string) float64 {
@@ -94,12 +103,24 @@ func (r *report) rps(id string) float64 {
 	return math.NaN()
 }
 
-// ratios are the throughput ratios the issue asks for, all from this run.
+func (r *report) cpuPerReq(id string) float64 {
+	if p, ok := r.phase(id); ok && p.Requests > 0 && p.CPUPerReq > 0 {
+		return float64(p.CPUPerReq)
+	}
+	return math.NaN()
+}
+
+// ratios are the throughput ratios the issue asks for, all from this run:
+// measured rps, and the rps the server's CPU time per request allows (what
+// the ratio would be if the server had the cores to itself).
 func (r *report) ratios() []namedRatio {
+	pair := func(name, a, b string) namedRatio {
+		return namedRatio{name, ratio(r.rps(a), r.rps(b)), ratio(r.cpuPerReq(b), r.cpuPerReq(a))}
+	}
 	return []namedRatio{
-		{"policy / healthz", ratio(r.rps(phasePolicy), r.rps(phaseHealthz))},
-		{"callback / policy", ratio(r.rps(phaseCallback), r.rps(phasePolicy))},
-		{"ossgate policy / baseline policy", ratio(r.rps(phasePolicy), r.rps(phaseBaseline))},
+		pair("policy / healthz", phasePolicy, phaseHealthz),
+		pair("callback / policy", phaseCallback, phasePolicy),
+		pair("ossgate policy / baseline policy", phasePolicy, phaseBaseline),
 	}
 }
 
@@ -233,15 +254,15 @@ func (r *report) markdown() string {
 	for _, s := range r.Settings {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| phase | conns | rate | requests | rps | p50 | p99 | max | errors |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n| phase | conns | rate | requests | rps | p50 | p99 | max | errors | server CPU/req |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, p := range r.Phases {
 		rate := "max"
 		if p.Rate > 0 {
 			rate = fmt.Sprintf("%d/s", p.Rate)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %d | %.0f | %s | %s | %s | %d |\n",
-			p.Label, p.Conns, rate, p.Requests, p.RPS, fmtDur(p.P50), fmtDur(p.P99), fmtDur(p.Max), p.Errors)
+		fmt.Fprintf(&b, "| %s | %d | %s | %d | %.0f | %s | %s | %s | %d | %s |\n",
+			p.Label, p.Conns, rate, p.Requests, p.RPS, fmtDur(p.P50), fmtDur(p.P99), fmtDur(p.Max), p.Errors, fmtDur(p.CPUPerReq))
 	}
 	var notes []string
 	for _, p := range r.Phases {
@@ -258,9 +279,9 @@ func (r *report) markdown() string {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	b.WriteString("\n| ratio (same run) | value |\n|---|--:|\n")
+	b.WriteString("\n| ratio (same run) | measured rps | from server CPU/req |\n|---|--:|--:|\n")
 	for _, nr := range r.ratios() {
-		fmt.Fprintf(&b, "| %s | %s |\n", nr.Name, fmtRatio(nr.Value))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", nr.Name, fmtRatio(nr.Value), fmtRatio(nr.ByCPU))
 	}
 	b.WriteString("\n")
 	if r.OSSGateRSS > 0 {
@@ -268,7 +289,14 @@ func (r *report) markdown() string {
 		if r.BaselineRSS > 0 {
 			fmt.Fprintf(&b, ", baseline %s", fmtMiB(r.BaselineRSS))
 		}
-		b.WriteString("\n\n")
+		b.WriteString("\n")
+		if m := r.OSSGateGoMem; len(m) > 0 {
+			fmt.Fprintf(&b, "ossgate's Go runtime at the end: sys %s, heap in use %s, heap idle %s (released %s), stacks %s, %.0f goroutines\n",
+				fmtMiB(int64(m["go_memstats_sys_bytes"])), fmtMiB(int64(m["go_memstats_heap_inuse_bytes"])),
+				fmtMiB(int64(m["go_memstats_heap_idle_bytes"])), fmtMiB(int64(m["go_memstats_heap_released_bytes"])),
+				fmtMiB(int64(m["go_memstats_stack_inuse_bytes"])), m["go_goroutines"])
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString("| target | measured | verdict |\n|---|---|---|\n")
 	for _, v := range r.verdicts() {

@@ -37,8 +37,8 @@ func fullReport() *report {
 		Started: time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC),
 		Machine: machine{CPUs: 2, CPUModel: "Test CPU", GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", GOMAXPROCS: 2},
 		Phases: []phaseResult{
-			{ID: phaseHealthz, Label: "healthz", Conns: 64, Requests: 100000, RPS: 10000, P50: 3 * time.Millisecond, P99: 9 * time.Millisecond, Max: 20 * time.Millisecond},
-			{ID: phasePolicy, Label: "policy", Conns: 64, Requests: 90000, RPS: 9000, P50: time.Millisecond, P99: 4 * time.Millisecond, Max: 12 * time.Millisecond},
+			{ID: phaseHealthz, Label: "healthz", Conns: 64, Requests: 100000, RPS: 10000, CPUPerReq: 50 * time.Microsecond, P50: 3 * time.Millisecond, P99: 9 * time.Millisecond, Max: 20 * time.Millisecond},
+			{ID: phasePolicy, Label: "policy", Conns: 64, Requests: 90000, RPS: 9000, CPUPerReq: 80 * time.Microsecond, P50: time.Millisecond, P99: 4 * time.Millisecond, Max: 12 * time.Millisecond},
 			{ID: phaseBaseline, Label: "baseline", Conns: 64, Requests: 120000, RPS: 12000, Errors: 3, Codes: map[string]int{"200": 119997, "0": 3}},
 			{ID: phaseCallback, Label: "callback", Conns: 64, Requests: 50000, RPS: 5000},
 			{ID: phasePaced, Label: "paced", Conns: 64, Rate: 4500, Requests: 45000, RPS: 4500, P99: 2 * time.Millisecond},
@@ -157,16 +157,17 @@ func TestMarkdown(t *testing.T) {
 		"Command: `go run ./cmd/loadtest -duration 10s`",
 		"2 CPU (Test CPU)",
 		"| phase | conns | rate | requests | rps | p50 | p99 | max | errors |",
-		"| policy | 64 | max | 90000 | 7000 | 1.00ms | 4.00ms | 12.0ms | 0 |",
-		"| policy / healthz | 0.70 |",
-		"| callback / policy | 0.71 |",
-		"| ossgate policy / baseline policy | 0.58 |",
+		"| policy | 64 | max | 90000 | 7000 | 1.00ms | 4.00ms | 12.0ms | 0 | 80µs |",
+		"| healthz | 64 | max | 100000 | 10000 | 3.00ms | 9.00ms | 20.0ms | 0 | 50µs |",
+		"| policy / healthz | 0.70 | 0.62 |",
+		"| callback / policy | 0.71 | n/a |",
+		"| ossgate policy / baseline policy | 0.58 | n/a |",
 		"| policy rps ≥ 0.8 × healthz rps | 0.70× | MISS |",
 		"| callback rps ≥ 0.5 × policy rps | 0.71× | PASS |",
 		"| ossgate peak RSS < 60 MiB | 30.0 MiB | PASS |",
 		"| policy p99 < 5ms at 64 conns, max throughput | 4.00ms at 7000/s | PASS |",
 		"| policy p99 < 5ms at 64 conns, paced | 2.00ms at 4500/s | PASS |",
-		"| paced | 64 | 4500/s | 45000 | 4500 |",
+		"| paced | 64 | 4500/s | 45000 | 4500 | - | 2.00ms | - | 0 | - |",
 		"baseline: status codes 0×3 200×119997",
 		"ossgate 30.0 MiB",
 	} {
@@ -193,6 +194,27 @@ func TestFmtDur(t *testing.T) {
 	for _, c := range cases {
 		if got := fmtDur(c.d); got != c.want {
 			t.Errorf("fmtDur(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+func TestParseGoMemory(t *testing.T) {
+	text := `# HELP go_memstats_sys_bytes Number of bytes obtained from system.
+# TYPE go_memstats_sys_bytes gauge
+go_memstats_sys_bytes 2.5e+07
+go_memstats_heap_inuse_bytes 8.388608e+06
+go_memstats_heap_objects 1234
+go_goroutines 17
+ossgate_http_requests_total{code="200"} 5
+`
+	got := parseGoMemory(text)
+	want := map[string]float64{"go_memstats_sys_bytes": 25e6, "go_memstats_heap_inuse_bytes": 8388608, "go_goroutines": 17}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
 	}
 }
