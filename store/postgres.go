@@ -122,18 +122,7 @@ func (s *postgresStore) List(ctx context.Context, user string, limit int, cursor
 		return nil, "", fmt.Errorf("store: list: %w", err)
 	}
 	defer rows.Close()
-	recs := make([]Record, 0, limit)
-	for rows.Next() {
-		r, err := scanPostgres(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: list: %w", err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
-	}
-	return page(recs, limit)
+	return collect(rows, func() (Record, error) { return scanPostgres(rows) }, limit)
 }
 
 func (s *postgresStore) Ping(ctx context.Context) error {

@@ -211,18 +211,7 @@ func (s *sqliteStore) List(ctx context.Context, user string, limit int, cursor s
 		return nil, "", fmt.Errorf("store: list: %w", err)
 	}
 	defer rows.Close()
-	recs := make([]Record, 0, limit)
-	for rows.Next() {
-		r, err := scanSQLite(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: list: %w", err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
-	}
-	return page(recs, limit)
+	return collect(rows, func() (Record, error) { return scanSQLite(rows) }, limit)
 }
 
 // page trims the one extra row List fetched to learn whether another page

@@ -249,3 +249,26 @@ func scrubError(err error, secrets []string) error {
 	}
 	return errors.New(out)
 }
+
+// rowIter is what pgx.Rows and *sql.Rows have in common for reading.
+type rowIter interface {
+	Next() bool
+	Err() error
+}
+
+// collect reads the rows List fetched (limit+1 at most) with scan and pages
+// them.
+func collect(rows rowIter, scan func() (Record, error), limit int) ([]Record, string, error) {
+	recs := make([]Record, 0, limit)
+	for rows.Next() {
+		r, err := scan()
+		if err != nil {
+			return nil, "", fmt.Errorf("store: list: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: list: %w", err)
+	}
+	return page(recs, limit)
+}
