@@ -14,12 +14,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Each policy request allocates ~30 KB against a live heap of a few
+		// MiB, so the default GOGC=100 collects very often; 200 measured
+		// +23% policy throughput for ~3 MiB (docs/PERFORMANCE.md).
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Getenv, os.Stderr))

@@ -132,7 +132,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, r Request) error {
 		return errorf(ErrKeyUnavailable, "key source returned no key")
 	}
 	sum := md5.Sum(msg)
-	if err := rsa.VerifyPKCS1v15(key, crypto.MD5, sum[:], sig); err != nil {
+	if err := verifyMD5WithRSA(key, sum[:], sig); err != nil {
 		return errorf(ErrInvalidSignature, "signature does not match the request")
 	}
 	return nil

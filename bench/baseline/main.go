@@ -140,19 +140,7 @@ func (s *server) policy(w http.ResponseWriter, r *http.Request) {
 	}
 	stringToSign := base64.StdEncoding.EncodeToString(policy)
 
-	// The V4 signing key, derived on every request as the samples do.
-	hmacHash := func() hash.Hash { return sha256.New() }
-	h1 := hmac.New(hmacHash, []byte("aliyun_v4"+s.accessKeySecret))
-	io.WriteString(h1, date)
-	h2 := hmac.New(hmacHash, h1.Sum(nil))
-	io.WriteString(h2, s.region)
-	h3 := hmac.New(hmacHash, h2.Sum(nil))
-	io.WriteString(h3, "oss")
-	h4 := hmac.New(hmacHash, h3.Sum(nil))
-	io.WriteString(h4, "aliyun_v4_request")
-	h := hmac.New(hmacHash, h4.Sum(nil))
-	io.WriteString(h, stringToSign)
-	signature := hex.EncodeToString(h.Sum(nil))
+	signature := signV4(s.accessKeySecret, date, s.region, stringToSign)
 
 	resp, err := json.Marshal(PolicyToken{
 		Policy:           stringToSign,
@@ -173,6 +161,23 @@ func (s *server) policy(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Methods", "POST")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Write(resp)
+}
+
+// signV4 derives the V4 signing key on every call, as the samples do, and
+// signs: hex(HMAC-SHA256(k4, stringToSign)).
+func signV4(accessKeySecret, date, region, stringToSign string) string {
+	hmacHash := func() hash.Hash { return sha256.New() }
+	h1 := hmac.New(hmacHash, []byte("aliyun_v4"+accessKeySecret))
+	io.WriteString(h1, date)
+	h2 := hmac.New(hmacHash, h1.Sum(nil))
+	io.WriteString(h2, region)
+	h3 := hmac.New(hmacHash, h2.Sum(nil))
+	io.WriteString(h3, "oss")
+	h4 := hmac.New(hmacHash, h3.Sum(nil))
+	io.WriteString(h4, "aliyun_v4_request")
+	h := hmac.New(hmacHash, h4.Sum(nil))
+	io.WriteString(h, stringToSign)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func main() {

@@ -134,10 +134,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	rep, err := loadtest(ctx, o, stderr)
 	if err != nil {
+		if ctx.Err() != nil {
+			err = errors.New("interrupted; the servers were stopped")
+		}
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 1
 	}
-	rep.Command = "go run ./cmd/loadtest " + strings.Join(args, " ")
+	rep.Command = strings.TrimSpace("go run ./cmd/loadtest " + strings.Join(args, " "))
 	md := rep.markdown()
 	fmt.Fprint(stdout, md)
 	if o.out != "" {

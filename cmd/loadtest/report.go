@@ -142,17 +142,22 @@ func passMiss(ok bool) string {
 // inputs were not measured is N/A, never PASS.
 func (r *report) verdicts() []verdict {
 	var out []verdict
-	ratioVerdict := func(target string, v, min float64) {
-		if math.IsNaN(v) {
+	// Throughput ratios mean something only when both phases ran as fast as
+	// they could: paced phases all reach the same rate.
+	paced := func(id string) bool { p, ok := r.phase(id); return ok && p.Rate > 0 }
+	ratioVerdict := func(target, a, b string, min float64) {
+		v := ratio(r.rps(a), r.rps(b))
+		switch {
+		case paced(a) || paced(b):
+			out = append(out, verdict{target, "paced run: measure with -rate 0", "N/A"})
+		case math.IsNaN(v):
 			out = append(out, verdict{target, "not measured", "N/A"})
-			return
+		default:
+			out = append(out, verdict{target, fmt.Sprintf("%.2f×", v), passMiss(v >= min)})
 		}
-		out = append(out, verdict{target, fmt.Sprintf("%.2f×", v), passMiss(v >= min)})
 	}
-	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × healthz rps", targetPolicyPerHealthz),
-		ratio(r.rps(phasePolicy), r.rps(phaseHealthz)), targetPolicyPerHealthz)
-	ratioVerdict(fmt.Sprintf("callback rps ≥ %.1f × policy rps", targetCallbackPerPolicy),
-		ratio(r.rps(phaseCallback), r.rps(phasePolicy)), targetCallbackPerPolicy)
+	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × healthz rps", targetPolicyPerHealthz), phasePolicy, phaseHealthz, targetPolicyPerHealthz)
+	ratioVerdict(fmt.Sprintf("callback rps ≥ %.1f × policy rps", targetCallbackPerPolicy), phaseCallback, phasePolicy, targetCallbackPerPolicy)
 
 	var errs, reqs uint64
 	var where []string
@@ -178,9 +183,17 @@ func (r *report) verdicts() []verdict {
 
 	// p99 at 64 connections, judged twice: saturated (64 requests always in
 	// flight, so p99 >= 64/rps by Little's law) and paced below saturation.
-	for _, c := range []struct{ id, how string }{{phasePolicy, "max throughput"}, {phasePaced, "paced"}} {
+	// In a -rate run the policy phase itself is the paced one.
+	pacedID := phasePaced
+	if paced(phasePolicy) {
+		pacedID = phasePolicy
+	}
+	for _, c := range []struct {
+		id, how string
+		paced   bool
+	}{{phasePolicy, "max throughput", false}, {pacedID, "paced", true}} {
 		target := fmt.Sprintf("policy p99 < %v at %d conns, %s", targetPolicyP99, targetP99Conns, c.how)
-		if p, ok := r.phase(c.id); ok && p.Requests > 0 && p.Conns == targetP99Conns {
+		if p, ok := r.phase(c.id); ok && p.Requests > 0 && p.Conns == targetP99Conns && (p.Rate > 0) == c.paced {
 			measured := fmtDur(p.P99)
 			if p.Rate > 0 {
 				measured += fmt.Sprintf(" at %d/s", p.Rate)

@@ -110,6 +110,20 @@ func TestVerdicts(t *testing.T) {
 			checks: []check{{"policy p99 < 5ms at 64 conns, max", "N/A"}},
 		},
 		{
+			name: "a -rate run judges no throughput ratio, and its policy phase as the paced one",
+			spoil: func(r *report) {
+				r.Phases = r.Phases[:4]
+				for i := range r.Phases {
+					r.Phases[i].Rate = 500
+				}
+				r.Phases[1].P99 = 6 * time.Millisecond
+			},
+			checks: []check{
+				{"policy rps", "N/A"}, {"callback rps", "N/A"},
+				{"policy p99 < 5ms at 64 conns, max", "N/A"}, {"policy p99 < 5ms at 64 conns, paced", "MISS"},
+			},
+		},
+		{
 			name:   "no paced phase is not a pass",
 			spoil:  func(r *report) { r.Phases = r.Phases[:4] },
 			checks: []check{{"policy p99 < 5ms at 64 conns, paced", "N/A"}},
