@@ -75,29 +75,6 @@ func apiCode(body []byte) (string, bool) {
 	return e.Error.Code, true
 }
 
-// sendReq makes one request with any body reader (a reader of unknown type
-// is sent chunked, without Content-Length) and any headers, verbatim.
-func sendReq(t *testing.T, method, target string, body io.Reader, header ...string) response {
-	t.Helper()
-	req, err := http.NewRequest(method, target, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
 // chunked hides the reader's type so that net/http cannot know its length.
 func chunked(b []byte) io.Reader { return struct{ io.Reader }{bytes.NewReader(b)} }
 

@@ -35,7 +35,8 @@ import (
 //	go tool pprof -top -nodecount 40 web.test cpu.out
 
 // benchKey is the fake OSS key of the callback benchmark: 1024 bits, the
-// smallest ossgate accepts, because signing b.N callbacks up front is slow.
+// smallest crypto/rsa signs with, because signing b.N callbacks up front is
+// slow.
 var benchKey = sync.OnceValue(func() *rsa.PrivateKey {
 	k, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {

@@ -174,18 +174,27 @@ func (r response) errorCode(t *testing.T) string {
 
 func do(t *testing.T, method, url, bearer, contentType string, body []byte, header ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	var h []string
+	if bearer != "" {
+		h = append(h, "Authorization", "Bearer "+bearer)
+	}
+	if contentType != "" {
+		h = append(h, "Content-Type", contentType)
+	}
+	return sendReq(t, method, url, bytes.NewReader(body), append(h, header...)...)
+}
+
+// sendReq sends one request with the header name/value pairs, verbatim, and
+// reads the whole answer. A body reader of unknown type is sent chunked,
+// without Content-Length.
+func sendReq(t *testing.T, method, target string, body io.Reader, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, target, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		req.Header.Add(header[i], header[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
