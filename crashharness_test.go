@@ -17,14 +17,13 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/internal/osssim"
 )
 
 // crashEnv runs the real binary so that it can be killed and restarted on
@@ -138,32 +137,21 @@ type ossCallback struct {
 // JSON body (strings quoted, size a number) and signs it with the test's key.
 func (e *crashEnv) prepareCallback(t *testing.T, user string, p policyAnswer, size int64, mimeType string) ossCallback {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(p.Fields["callback"])
+	cb, err := osssim.DecodeCallback(p.Fields["callback"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cb struct{ CallbackURL, CallbackBody, CallbackBodyType string }
-	if err := json.Unmarshal(raw, &cb); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(cb.CallbackURL)
+	u, err := url.Parse(cb.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	body := strings.NewReplacer(
-		"${bucket}", quote(localBucket),
-		"${object}", quote(p.Key),
-		"${etag}", quote(fmt.Sprintf("%032X", len(p.Key))),
-		"${size}", strconv.FormatInt(size, 10),
-		"${mimeType}", quote(mimeType),
-	).Replace(cb.CallbackBody)
+	body := cb.RenderBody(osssim.Object{Bucket: localBucket, Key: p.Key, ETag: fmt.Sprintf("%032X", len(p.Key)), MimeType: mimeType, Size: size}, p.Fields)
 	sig, err := callback.Sign(e.key, u.EscapedPath(), u.RawQuery, []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := http.Header{}
-	h.Set("Content-Type", cb.CallbackBodyType)
+	h.Set("Content-Type", cb.BodyType)
 	h.Set("Authorization", sig)
 	h.Set("X-Oss-Pub-Key-Url", base64.StdEncoding.EncodeToString([]byte(e.keyURL)))
 	return ossCallback{user: user, key: p.Key, path: u.EscapedPath(), body: []byte(body), header: h}

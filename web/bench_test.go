@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/internal/osssim"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/store"
 )
@@ -172,14 +172,12 @@ func BenchmarkServerCallback(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		raw, _ := base64.StdEncoding.DecodeString(up.Fields["callback"])
-		var param struct{ CallbackURL, CallbackBody string }
-		if err := json.Unmarshal(raw, &param); err != nil {
+		param, err := osssim.DecodeCallback(up.Fields["callback"])
+		if err != nil {
 			b.Fatal(err)
 		}
-		body := []byte(renderCallbackBody(param.CallbackBody, true, testBucket,
-			ossUpload{Size: 12345, ETag: "5EB63BBBE01EEED093CB22BB8F5ACDC3", MimeType: "image/jpeg", Key: up.Key}, up.Fields))
-		u, _ := url.Parse(param.CallbackURL)
+		body := []byte(param.RenderBody(osssim.Object{Bucket: testBucket, Key: up.Key, ETag: "5EB63BBBE01EEED093CB22BB8F5ACDC3", MimeType: "image/jpeg", Size: 12345}, up.Fields))
+		u, _ := url.Parse(param.URL)
 		auth, err := callback.Sign(benchKey(), u.EscapedPath(), u.RawQuery, body)
 		if err != nil {
 			b.Fatal(err)

@@ -16,8 +16,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +24,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/internal/osssim"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/store"
 )
@@ -244,24 +243,20 @@ type ossRequest struct {
 
 func (h *harness) ossCallback(t *testing.T, up policy.Upload, o ossUpload, beforeSign, afterSign func(*ossRequest)) response {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(up.Fields["callback"])
+	cb, err := osssim.DecodeCallback(up.Fields["callback"])
 	if err != nil {
-		t.Fatal(err)
-	}
-	var cb struct{ CallbackURL, CallbackBody, CallbackBodyType string }
-	if err := json.Unmarshal(raw, &cb); err != nil {
 		t.Fatal(err)
 	}
 	if o.Key == "" {
 		o.Key = up.Key
 	}
-	u, err := url.Parse(cb.CallbackURL)
+	u, err := url.Parse(cb.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &ossRequest{
-		Path: u.EscapedPath(), RawQuery: u.RawQuery, ContentType: cb.CallbackBodyType, KeyURL: h.KeyURL,
-		Body: []byte(renderCallbackBody(cb.CallbackBody, cb.CallbackBodyType == "application/json", testBucket, o, up.Fields)),
+		Path: u.EscapedPath(), RawQuery: u.RawQuery, ContentType: cb.BodyType, KeyURL: h.KeyURL,
+		Body: []byte(cb.RenderBody(osssim.Object{Bucket: testBucket, Key: o.Key, ETag: o.ETag, MimeType: o.MimeType, Size: o.Size}, up.Fields)),
 		Sign: func(s []byte) []byte {
 			sum := md5.Sum(s)
 			sig, err := rsa.SignPKCS1v15(rand.Reader, ossKey(), crypto.MD5, sum[:])
@@ -290,29 +285,4 @@ func (h *harness) ossCallback(t *testing.T, up policy.Upload, o ossUpload, befor
 	return do(t, "POST", target, "", r.ContentType, r.Body,
 		"Authorization", base64.StdEncoding.EncodeToString(sig),
 		"x-oss-pub-key-url", base64.StdEncoding.EncodeToString([]byte(r.KeyURL)))
-}
-
-// renderCallbackBody substitutes OSS's variables as OSS does: JSON values
-// (strings quoted, size a number) in JSON bodies, URL-encoded in form bodies.
-func renderCallbackBody(tmpl string, asJSON bool, bucket string, o ossUpload, fields map[string]string) string {
-	quote := func(s string) string {
-		if !asJSON {
-			return url.QueryEscape(s)
-		}
-		b, _ := json.Marshal(s)
-		return string(b)
-	}
-	pairs := []string{
-		"${bucket}", quote(bucket),
-		"${object}", quote(o.Key),
-		"${etag}", quote(o.ETag),
-		"${size}", strconv.FormatInt(o.Size, 10),
-		"${mimeType}", quote(o.MimeType),
-	}
-	for k, v := range fields {
-		if name, ok := strings.CutPrefix(k, "x:"); ok {
-			pairs = append(pairs, "${x:"+name+"}", quote(v))
-		}
-	}
-	return strings.NewReplacer(pairs...).Replace(tmpl)
 }

@@ -11,16 +11,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/ossgate/ossgate/internal/osssim"
 )
 
 // This file plays OSS after an upload: from a policy answer it renders the
-// callback body the policy asks for and signs it as OSS does. It is written
-// from the OSS documentation (and ../shared/vectors/README.md), not with
-// ossgate's packages, so the load test talks to the binary like OSS would.
+// callback body the policy asks for (internal/osssim) and signs it as OSS
+// does. It is written from the OSS documentation (and
+// ../shared/vectors/README.md), not with ossgate's product packages, so the
+// load test talks to the binary like OSS would.
 
 // ossObject is what OSS knows after storing an object.
 type ossObject struct {
@@ -34,39 +35,6 @@ type ossObject struct {
 type policyAnswer struct {
 	Fields map[string]string `json:"fields"`
 	Key    string            `json:"key"`
-}
-
-// callbackParam is the decoded "callback" form field.
-type callbackParam struct {
-	URL      string `json:"callbackUrl"`
-	Body     string `json:"callbackBody"`
-	BodyType string `json:"callbackBodyType"`
-}
-
-// renderCallbackBody substitutes OSS's variables in tmpl: in a JSON body
-// strings become JSON strings and size a number; in a form body values are
-// URL-encoded. ${x:name} takes the form field "x:name".
-func renderCallbackBody(tmpl string, asJSON bool, key string, o ossObject, fields map[string]string) string {
-	quote := func(s string) string {
-		if !asJSON {
-			return url.QueryEscape(s)
-		}
-		b, _ := json.Marshal(s)
-		return string(b)
-	}
-	pairs := []string{
-		"${bucket}", quote(o.Bucket),
-		"${object}", quote(key),
-		"${etag}", quote(o.ETag),
-		"${size}", strconv.FormatInt(o.Size, 10),
-		"${mimeType}", quote(o.MimeType),
-	}
-	for k, v := range fields {
-		if name, ok := strings.CutPrefix(k, "x:"); ok {
-			pairs = append(pairs, "${x:"+name+"}", quote(v))
-		}
-	}
-	return strings.NewReplacer(pairs...).Replace(tmpl)
 }
 
 // ossStringToSign is what OSS signs: the URL-decoded path, "?" and the raw
@@ -104,23 +72,16 @@ func callbackTarget(answer []byte, o ossObject, key *rsa.PrivateKey, keyURL stri
 	if pa.Key == "" || pa.Fields["callback"] == "" {
 		return vegeta.Target{}, errors.New("policy answer has no key or no callback field")
 	}
-	raw, err := base64.StdEncoding.DecodeString(pa.Fields["callback"])
+	cb, err := osssim.DecodeCallback(pa.Fields["callback"])
 	if err != nil {
 		return vegeta.Target{}, fmt.Errorf("callback field: %w", err)
 	}
-	var cb callbackParam
-	if err := json.Unmarshal(raw, &cb); err != nil {
-		return vegeta.Target{}, fmt.Errorf("callback field: %w", err)
-	}
 	u, err := url.Parse(cb.URL)
-	if err != nil || u.Host == "" {
-		return vegeta.Target{}, fmt.Errorf("callbackUrl %q is not a URL", cb.URL)
+	if err != nil {
+		return vegeta.Target{}, err
 	}
 	bodyType := cb.BodyType
-	if bodyType == "" {
-		bodyType = "application/x-www-form-urlencoded" // OSS's default
-	}
-	body := []byte(renderCallbackBody(cb.Body, bodyType == "application/json", pa.Key, o, pa.Fields))
+	body := []byte(cb.RenderBody(osssim.Object{Bucket: o.Bucket, Key: pa.Key, ETag: o.ETag, MimeType: o.MimeType, Size: o.Size}, pa.Fields))
 	msg, err := ossStringToSign(u, body)
 	if err != nil {
 		return vegeta.Target{}, err

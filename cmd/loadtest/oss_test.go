@@ -113,29 +113,6 @@ func TestCallbackTargetRefusesBadAnswers(t *testing.T) {
 	}
 }
 
-func TestRenderCallbackBody(t *testing.T) {
-	o := ossObject{Bucket: "b", ETag: "E", Size: 7, MimeType: "text/plain"}
-	fields := map[string]string{"x:caption": `say "hi" & bye`, "key": "ignored"}
-	cases := []struct {
-		name, tmpl string
-		json       bool
-		want       string
-	}{
-		{"json", `{"bucket":${bucket},"object":${object},"size":${size},"c":${x:caption}}`, true,
-			`{"bucket":"b","object":"a b.txt","size":7,"c":"say \"hi\" \u0026 bye"}`},
-		{"form", `object=${object}&size=${size}&mimeType=${mimeType}&c=${x:caption}`, false,
-			`object=a+b.txt&size=7&mimeType=text%2Fplain&c=say+%22hi%22+%26+bye`},
-		{"unknown variable left alone", `${imageInfo.width}`, true, `${imageInfo.width}`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := renderCallbackBody(c.tmpl, c.json, "a b.txt", o, fields); got != c.want {
-				t.Errorf("got  %s\nwant %s", got, c.want)
-			}
-		})
-	}
-}
-
 func TestOnceTargeter(t *testing.T) {
 	tr := onceTargeter([]vegeta.Target{{URL: "a"}, {URL: "b"}})
 	var got []string
