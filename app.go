@@ -35,16 +35,19 @@ type app struct {
 	hs  *http.Server
 }
 
-// start opens the database, binds the listeners (the emulator's first in
-// local mode, so the URLs that name it are right even on port 0) and wires
-// the server. The caller runs serve.
-func start(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
+// start binds the API's listener, in local mode starts the emulator (so the
+// URLs that name either are right even on port 0), opens the database and
+// wires the server. The caller runs serve. On failure everything opened so
+// far is closed again.
+func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	started := false
 	defer func() {
-		if err != nil {
-			a.close()
+		if !started {
+			a.close() // whatever was opened before the failure
 		}
 	}()
+	var err error
 	if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("OSSGATE_ADDR %s: %w", cfg.Addr, err)
 	}
@@ -69,6 +72,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	started = true
 	return a, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -236,5 +237,58 @@ func TestRunStartsAndStopsInLocalMode(t *testing.T) {
 	}
 	if s := out.String(); !strings.Contains(s, "ossgate listening on 127.0.0.1:") || !strings.Contains(s, "local mode") {
 		t.Errorf("start-up output does not say where it listens:\n%s", s)
+	}
+}
+
+// A port in use is reported naming its variable, without a panic, and what
+// was opened before the failure is released.
+func TestStartReportsBusyPorts(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cases := []struct{ variable string }{{"OSSGATE_ADDR"}, {"OSSGATE_LOCAL_OSS_ADDR"}}
+	for _, tc := range cases {
+		t.Run(tc.variable, func(t *testing.T) {
+			dir := t.TempDir()
+			free, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			freeAddr := free.Addr().String()
+			free.Close()
+			env := map[string]string{
+				"OSSGATE_ADDR": freeAddr, "OSSGATE_LOCAL_OSS_ADDR": freeAddr,
+				"OSSGATE_DB": filepath.Join(dir, "db"), "OSSGATE_LOCAL_OSS_DIR": filepath.Join(dir, "oss"),
+			}
+			env[tc.variable] = busy.Addr().String()
+			cfg, errs := loadConfig(envOf(env))
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			a, err := start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+			if err == nil {
+				a.close()
+				t.Fatal("start succeeded on a busy port")
+			}
+			if !strings.Contains(err.Error(), tc.variable) {
+				t.Fatalf("error %q does not name %s", err, tc.variable)
+			}
+			if tc.variable == "OSSGATE_ADDR" {
+				return
+			}
+			// The API listener opened before the emulator failed was closed:
+			// its address can be bound again.
+			var code int
+			var out syncBuffer
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			env["OSSGATE_LOCAL_OSS_ADDR"] = "127.0.0.1:0"
+			code = run(ctx, envOf(env), &out)
+			if code != 0 {
+				t.Fatalf("restart after the failure: exit %d\n%s", code, out.String())
+			}
+		})
 	}
 }
