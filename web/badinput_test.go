@@ -523,7 +523,7 @@ func TestBadInput(t *testing.T) {
 		{name: "ops/PUT /openapi.yaml", send: method("PUT", "/openapi.yaml"), status: 405, code: "method_not_allowed"},
 		{name: "ops/openapi.yaml/..", send: raw("GET /openapi.yaml/.. HTTP/1.1\r\nHost: x\r\n\r\n"), status: 404, code: "not_found"},
 		{name: "ops/TRACE", send: method("TRACE", "/"), status: 405, code: "method_not_allowed"},
-		{name: "ops/HEAD /healthz", send: method("HEAD", "/healthz"), status: 405},
+		{name: "ops/HEAD /healthz (load-balancer probes)", send: method("HEAD", "/healthz"), status: 200},
 		{name: "ops/OPTIONS without CORS", send: method("OPTIONS", "/api/uploads/policy"), status: 204},
 		{name: "static/dot-dot traversal", send: raw("GET /../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"), status: 404, code: "not_found"},
 		{name: "static/encoded traversal", send: raw("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"), status: 404, code: "not_found"},

@@ -489,6 +489,11 @@ func TestOpenAPIConformance(t *testing.T) {
 		get(path, "")
 		p.check(t, path, "GET "+path, 200, "", specAccepts)
 	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		do(t, "HEAD", h.URL+path, "", "", nil)
+		p.check(t, "HEAD "+path, "HEAD "+path, 200, "", specAccepts)
+	}
+	get("/ossgate.js", "")
 	if x := p.last(t); !strings.HasPrefix(x.Header.Get("Content-Type"), "text/javascript") {
 		t.Errorf("ossgate.js served as %q", x.Header.Get("Content-Type"))
 	}

@@ -113,8 +113,9 @@ func New(opt Options) (*Server, error) {
 	}
 	e.Use(perIP)
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	// HEAD too: load balancers (Alibaba Cloud SLB by default) probe with it.
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/healthz", s.healthz)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/readyz", s.readyz)
 	e.GET("/metrics", opt.Metrics.handler())
 	e.GET("/openapi.yaml", s.openAPI)
 
