@@ -94,7 +94,7 @@ func TestSpecOperationsAreComplete(t *testing.T) {
 					t.Errorf("%s 429: Retry-After must be a required header", where)
 				}
 			}
-			if status >= 400 {
+			if status >= 400 && method != "HEAD" { // a HEAD answer has no body
 				mt := resp.Content.Get("application/json")
 				want := fmt.Sprintf("#/components/schemas/Error%d", status)
 				if mt == nil || mt.Schema == nil || mt.Schema.Ref != want {
