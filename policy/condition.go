@@ -105,11 +105,7 @@ func (c Condition) appendJSON(b []byte) ([]byte, error) {
 		if c.field == "$" {
 			return b, errZeroCondition
 		}
-		b = append(b, `["`...)
-		b = append(b, kindOps[c.kind]...)
-		b = append(b, `",`...)
-		b = appendString(b, c.field)
-		b = append(b, ',')
+		b = c.appendOpField(b)
 		if c.b64 {
 			b = append(b, '"')
 			b = append(b, c.value...)
@@ -122,11 +118,7 @@ func (c Condition) appendJSON(b []byte) ([]byte, error) {
 		if c.field == "$" {
 			return b, errZeroCondition
 		}
-		b = append(b, `["`...)
-		b = append(b, kindOps[c.kind]...)
-		b = append(b, `",`...)
-		b = appendString(b, c.field)
-		b = append(b, ",["...)
+		b = append(c.appendOpField(b), '[')
 		for i, v := range c.values {
 			if i > 0 {
 				b = append(b, ',')
@@ -154,4 +146,13 @@ func (c Condition) sizeHint() int {
 		n += 3 + len(v)
 	}
 	return n
+}
+
+// appendOpField writes the head every list condition shares: ["op","$field",
+func (c Condition) appendOpField(b []byte) []byte {
+	b = append(b, `["`...)
+	b = append(b, kindOps[c.kind]...)
+	b = append(b, `",`...)
+	b = appendString(b, c.field)
+	return append(b, ',')
 }

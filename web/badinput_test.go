@@ -17,11 +17,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -131,11 +129,7 @@ type keyHost struct {
 
 func newKeyHost(t *testing.T) *keyHost {
 	kh := &keyHost{}
-	der, err := x509.MarshalPKIXPublicKey(&ossKey().PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	pubPEM := publicKeyPEM(t, &ossKey().PublicKey)
 	kh.evil = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kh.evilHits.Add(1)
 		w.Write(pubPEM)
@@ -268,8 +262,7 @@ func TestBadInput(t *testing.T) {
 	rs256HMAC := hmacJWT(map[string]any{"alg": "RS256", "typ": "JWT"}, claims, testJWTSecret)
 	lowerAlg := hmacJWT(map[string]any{"alg": "hs256", "typ": "JWT"}, claims, testJWTSecret)
 	noneUpper := hmacJWT(map[string]any{"alg": "NONE", "typ": "JWT"}, claims, testJWTSecret)
-	pubDER, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	pubPEM := publicKeyPEM(t, &rsaKey.PublicKey)
 	rsClaims := map[string]any{"sub": "alice", "exp": exp, "iss": "https://id.example.com", "aud": "ossgate"}
 	hsWithPubKey := hmacJWT(map[string]any{"alg": "HS256", "typ": "JWT"}, rsClaims, pubPEM)
 	rsWithPubKeyAsHMAC := hmacJWT(map[string]any{"alg": "RS256", "typ": "JWT"}, rsClaims, pubPEM)

@@ -46,6 +46,16 @@ var (
 
 const testBucket = "testbucket"
 
+// publicKeyPEM is key as a PKIX "PUBLIC KEY" PEM block, the form OSS serves.
+func publicKeyPEM(t testing.TB, key *rsa.PublicKey) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
 // harness is a real ossgate server on 127.0.0.1:0 with a real SQLite file,
 // and a key server on another loopback port that plays OSS's key host.
 type harness struct {
@@ -68,11 +78,7 @@ type setup struct {
 func newHarness(t *testing.T, tweak ...func(*setup)) *harness {
 	t.Helper()
 	h := &harness{}
-	pubDER, err := x509.MarshalPKIXPublicKey(&ossKey().PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	pubPEM := publicKeyPEM(t, &ossKey().PublicKey)
 	h.keyServer = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.KeyHits.Add(1)
 		w.Write(pubPEM)

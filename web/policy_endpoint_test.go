@@ -5,10 +5,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -191,8 +189,7 @@ func TestPolicyRejections(t *testing.T) {
 	good := `{"filename":"cat.jpg","size":100,"contentType":"image/jpeg"}`
 	valid := token(t, nil)
 
-	pubDER, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	pubPEM := publicKeyPEM(t, &rsaKey.PublicKey)
 	confused, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix(), "iss": "https://id.example.com", "aud": "ossgate"}).SignedString(pubPEM)
 	rs := func(claims jwt.MapClaims) string {
 		c := jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix(), "iss": "https://id.example.com", "aud": "ossgate"}
