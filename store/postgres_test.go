@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -79,24 +78,7 @@ func TestPostgres(t *testing.T) {
 func TestPostgresConcurrentOpen(t *testing.T) {
 	ctx := context.Background()
 	u := freshSchema(t)
-	const n = 8
-	stores := make([]Store, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stores[i], errs[i] = OpenPostgres(ctx, u)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Open %d: %v", i, err)
-		}
-		defer stores[i].Close()
-	}
+	stores := openConcurrently(t, 8, func() (Store, error) { return OpenPostgres(ctx, u) })
 	r := rec("pg-durable", "alice", "k", at(0))
 	if _, _, err := stores[0].Insert(ctx, r); err != nil {
 		t.Fatal(err)

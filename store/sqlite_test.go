@@ -146,11 +146,10 @@ func queryString(t *testing.T, scan func(...any) error) string {
 	return v
 }
 
-// TestSQLiteConcurrentOpen: instances starting together on a new file all
-// succeed and the migration is recorded once.
-func TestSQLiteConcurrentOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ossgate.db")
-	const n = 8
+// openConcurrently opens n stores at once, as n instances starting
+// together would, and closes them when the test ends.
+func openConcurrently(t *testing.T, n int, open func() (Store, error)) []Store {
+	t.Helper()
 	stores := make([]Store, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -158,7 +157,7 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stores[i], errs[i] = OpenSQLite(context.Background(), path)
+			stores[i], errs[i] = open()
 		}()
 	}
 	wg.Wait()
@@ -166,8 +165,16 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open %d: %v", i, err)
 		}
-		defer stores[i].Close()
+		t.Cleanup(func() { stores[i].Close() })
 	}
+	return stores
+}
+
+// TestSQLiteConcurrentOpen: instances starting together on a new file all
+// succeed and the migration is recorded once.
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ossgate.db")
+	stores := openConcurrently(t, 8, func() (Store, error) { return OpenSQLite(context.Background(), path) })
 	if got, want := migrationRows(t, stores[0].(*sqliteStore)), "1:001_init.sql"; got != want {
 		t.Errorf("schema_migrations = %q, want %q", got, want)
 	}
