@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,13 +52,11 @@ func decodeJSON(c echo.Context, v any) error {
 }
 
 func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data")
-	}
 	if err == nil {
+		// Exactly one value: anything after it, even another value, is refused.
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = errors.New("trailing data")
 		}
