@@ -82,7 +82,7 @@ func Sign(key *rsa.PrivateKey, path, rawQuery string, body []byte) (string, erro
 
 // Upload is what a verified callback tells: what OSS stored and who asked
 // for it.
-type Upload struct {
+type VerifiedUpload struct {
 	User        string // the ticket's user (JWT sub of the policy request)
 	Bucket      string
 	Key         string // the object key
@@ -193,32 +193,32 @@ func decodeBase64(s string, maxDecoded int) ([]byte, error) {
 // missing ticket); ErrInvalidTicket (bad or expired ticket, or a mismatch).
 // A Verifier without Keys or with a short TicketSecret gives an error that
 // wraps none of them (Code returns "").
-func (v *Verifier) Verify(ctx context.Context, r Request, now time.Time) (Upload, error) {
+func (v *Verifier) Verify(ctx context.Context, r Request, now time.Time) (VerifiedUpload, error) {
 	if v == nil || len(v.TicketSecret) < ticket.MinSecretLen {
-		return Upload{}, fmt.Errorf("callback: Verifier needs a ticket secret of at least %d bytes", ticket.MinSecretLen)
+		return VerifiedUpload{}, fmt.Errorf("callback: Verifier needs a ticket secret of at least %d bytes", ticket.MinSecretLen)
 	}
 	if err := v.VerifySignature(ctx, r); err != nil {
-		return Upload{}, err
+		return VerifiedUpload{}, err
 	}
 	body, err := ParseBody(r.ContentType, r.Body)
 	if err != nil {
-		return Upload{}, err
+		return VerifiedUpload{}, err
 	}
 	claims, err := ticket.Verify(v.TicketSecret, body.Ticket, now)
 	if err != nil {
-		return Upload{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
+		return VerifiedUpload{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	}
 	switch {
 	case body.Bucket != claims.Bucket:
-		return Upload{}, errorf(ErrInvalidTicket, "bucket does not match the ticket")
+		return VerifiedUpload{}, errorf(ErrInvalidTicket, "bucket does not match the ticket")
 	case !claims.AllowsKey(body.Object):
-		return Upload{}, errorf(ErrInvalidTicket, "object key does not match the ticket")
+		return VerifiedUpload{}, errorf(ErrInvalidTicket, "object key does not match the ticket")
 	case body.Size < 0 || body.Size > claims.Size:
-		return Upload{}, errorf(ErrInvalidTicket, "size %d is over the declared %d", body.Size, claims.Size)
+		return VerifiedUpload{}, errorf(ErrInvalidTicket, "size %d is over the declared %d", body.Size, claims.Size)
 	case !sameMediaType(body.MimeType, claims.ContentType):
-		return Upload{}, errorf(ErrInvalidTicket, "content type does not match the ticket")
+		return VerifiedUpload{}, errorf(ErrInvalidTicket, "content type does not match the ticket")
 	}
-	return Upload{
+	return VerifiedUpload{
 		User:        claims.User,
 		Bucket:      body.Bucket,
 		Key:         body.Object,

@@ -93,7 +93,7 @@ func TestVerify(t *testing.T) {
 			PubKeyURL: base64.StdEncoding.EncodeToString([]byte(keyURL)),
 		}
 	}
-	want := callback.Upload{
+	want := callback.VerifiedUpload{
 		User: "alice", Bucket: claims.Bucket, Key: claims.Key, ETag: "5B3C1A2E053D763E1B002CC607C5A0FE",
 		ContentType: "image/jpeg", Filename: "cat.jpg", Size: 12000, Vars: map[string]string{"caption": "hi"},
 	}
@@ -159,7 +159,7 @@ func TestVerify(t *testing.T) {
 				if !errors.Is(err, c.want) {
 					t.Fatalf("Verify = %+v, %v; want %v", got, err, c.want)
 				}
-				if !reflect.DeepEqual(got, callback.Upload{}) {
+				if !reflect.DeepEqual(got, callback.VerifiedUpload{}) {
 					t.Errorf("Verify returned %+v with its error", got)
 				}
 				for _, secret := range []string{tok, forged, r.Authorization, string(ticketSecret)} {

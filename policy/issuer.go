@@ -246,7 +246,7 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 // "200", the callback, each var (sorted), then the signing conditions. The
 // callback body carries a ticket binding user, bucket, key, size, content
 // type and filename until the policy's expiry plus TicketGrace.
-func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error) {
+func (is *Issuer) Issue(user string, req Request, now time.Time) (*SignedUpload, error) {
 	u, err := is.prepare(user, req, now, false)
 	if err != nil {
 		return nil, err
@@ -267,7 +267,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error
 	if err != nil {
 		return nil, err
 	}
-	return &Upload{
+	return &SignedUpload{
 		Method:    "POST",
 		URL:       is.cfg.UploadURL,
 		Fields:    fields,
@@ -275,6 +275,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error
 		Key:       u.key,
 		ExpiresAt: u.expires,
 		MaxSize:   req.Size,
+		Version:   u.version,
 	}, nil
 }
 
@@ -284,7 +285,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*Upload, error
 // with vars, x-oss-callback-var. The signature binds the key, the content
 // type and the callback; the size cannot be bound in a presigned URL, so the
 // callback's ticket check (size ≤ declared) is what refuses a larger file.
-func (is *Issuer) Presign(user string, req Request, now time.Time) (*Upload, error) {
+func (is *Issuer) Presign(user string, req Request, now time.Time) (*SignedUpload, error) {
 	u, err := is.prepare(user, req, now, false)
 	if err != nil {
 		return nil, err
@@ -301,13 +302,13 @@ func (is *Issuer) Presign(user string, req Request, now time.Time) (*Upload, err
 	if err != nil {
 		return nil, err
 	}
-	return &Upload{
+	return &SignedUpload{
 		Method:    "PUT",
 		URL:       url,
-		Fields:    map[string]string{},
 		Headers:   headers,
 		Key:       u.key,
 		ExpiresAt: u.expires,
 		MaxSize:   req.Size,
+		Version:   u.version,
 	}, nil
 }

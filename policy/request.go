@@ -28,16 +28,22 @@ type Request struct {
 	SignatureVersion string            `json:"signatureVersion,omitempty"`
 }
 
-// Upload is the signed form the client posts to OSS, in the shape Uppy's
-// @uppy/aws-s3 getUploadParameters expects ({method,url,fields,headers}).
-type Upload struct {
-	Method    string            `json:"method"` // always "POST"
+// SignedUpload is what a client sends to OSS for one upload: a POST form
+// (Method "POST", the signed Fields, the file last) or a presigned PUT
+// (Method "PUT", the URL carries the signature, Headers must be sent as
+// given, no Fields).
+type SignedUpload struct {
+	Method    string            `json:"method"`
 	URL       string            `json:"url"`
-	Fields    map[string]string `json:"fields"`
-	Headers   map[string]string `json:"headers"` // empty, never nil: Uppy iterates it
+	Fields    map[string]string `json:"fields,omitempty"` // absent for PUT: Uppy 6 takes any fields object to mean a POST form
+	Headers   map[string]string `json:"headers"`          // never nil: Uppy iterates it
 	Key       string            `json:"key"`
 	ExpiresAt time.Time         `json:"expiresAt"` // the policy's expiry, UTC, whole seconds
 	MaxSize   int64             `json:"maxSize"`   // the declared size: the most OSS accepts
+
+	// Version is the signature version the issuer chose, for metrics and
+	// logs; clients read it from the fields or the URL.
+	Version Version `json:"-"`
 }
 
 // Validate checks req against the rules and returns nil or an *Error.

@@ -216,7 +216,7 @@ func TestBadInput(t *testing.T) {
 	// Callbacks, acting as OSS: a fresh policy for alice, then a signed
 	// callback; before runs before signing (so the signature covers it).
 	ok := ossUpload{Size: 100, ETag: "ETAG", MimeType: "image/png"}
-	freshPolicy := func(t *testing.T, bearer string) policy.Upload {
+	freshPolicy := func(t *testing.T, bearer string) policy.SignedUpload {
 		t.Helper()
 		up, res := h.policy(t, bearer, map[string]any{"filename": "a.png", "size": 100, "contentType": "image/png"})
 		if res.Status != 200 {
@@ -251,7 +251,7 @@ func TestBadInput(t *testing.T) {
 	sampleCallback := func(key func(dir string) string) func(*testing.T) response {
 		return func(t *testing.T) response {
 			cb, dir := sample(t)
-			return h.ossCallback(t, policy.Upload{Fields: map[string]string{"callback": cb}, Key: key(dir)}, ok, nil, nil)
+			return h.ossCallback(t, policy.SignedUpload{Fields: map[string]string{"callback": cb}, Key: key(dir)}, ok, nil, nil)
 		}
 	}
 
@@ -385,11 +385,11 @@ func TestBadInput(t *testing.T) {
 		{name: "sample/another user's directory", send: sampleCallback(func(dir string) string { return strings.Replace(dir, "/alice/", "/bob/", 1) + "x.png" }), status: 403, code: "invalid_ticket"},
 		{name: "sample/one policy, two objects", send: func(t *testing.T) response {
 			cb, dir := sample(t)
-			first := h.ossCallback(t, policy.Upload{Fields: map[string]string{"callback": cb}, Key: dir + "one.png"}, ok, nil, nil)
+			first := h.ossCallback(t, policy.SignedUpload{Fields: map[string]string{"callback": cb}, Key: dir + "one.png"}, ok, nil, nil)
 			if first.Status != 200 {
 				return first
 			}
-			return h.ossCallback(t, policy.Upload{Fields: map[string]string{"callback": cb}, Key: dir + "two.png"}, ok, nil, nil)
+			return h.ossCallback(t, policy.SignedUpload{Fields: map[string]string{"callback": cb}, Key: dir + "two.png"}, ok, nil, nil)
 		}, status: 200},
 
 		// POST /api/uploads/presign.
@@ -409,11 +409,11 @@ func TestBadInput(t *testing.T) {
 		// refuses a bigger object.
 		{name: "presign/callback for a bigger object", send: func(t *testing.T) response {
 			res := do(t, "POST", h.URL+"/api/uploads/presign", alice, "application/json", []byte(`{"filename":"a.png","size":100,"contentType":"image/png"}`))
-			var up policy.Upload
+			var up policy.SignedUpload
 			if res.Status != 200 || json.Unmarshal(res.Body, &up) != nil {
 				t.Fatalf("presign: %d %s", res.Status, res.Body)
 			}
-			return h.ossCallback(t, policy.Upload{Fields: map[string]string{"callback": up.Headers["x-oss-callback"]}, Key: up.Key}, ossUpload{Size: 5 << 30, ETag: "E", MimeType: "image/png"}, nil, nil)
+			return h.ossCallback(t, policy.SignedUpload{Fields: map[string]string{"callback": up.Headers["x-oss-callback"]}, Key: up.Key}, ossUpload{Size: 5 << 30, ETag: "E", MimeType: "image/png"}, nil, nil)
 		}, status: 403, code: "invalid_ticket"},
 
 		// Bearer tokens.
@@ -718,7 +718,7 @@ func TestBadInputReplays(t *testing.T) {
 	h := badHarness(t, kh, clk)
 	alice := token(t, nil)
 	o := ossUpload{Size: 10, ETag: "E", MimeType: "image/png"}
-	newUp := func() policy.Upload {
+	newUp := func() policy.SignedUpload {
 		up, res := h.policy(t, alice, map[string]any{"filename": "r.png", "size": 10, "contentType": "image/png"})
 		if res.Status != 200 {
 			t.Fatalf("policy: %d %s", res.Status, res.Body)
@@ -736,7 +736,7 @@ func TestBadInputReplays(t *testing.T) {
 	}
 	// Past the ticket's expiry: policy TTL (10m) + DefaultTicketGrace (30m).
 	clk.advance(10*time.Minute + policy.DefaultTicketGrace + time.Minute)
-	for name, u := range map[string]policy.Upload{"replayed": up, "first delivery": late} {
+	for name, u := range map[string]policy.SignedUpload{"replayed": up, "first delivery": late} {
 		res := h.ossCallback(t, u, o, nil, nil)
 		if res.Status != 403 || res.errorCode(t) != "invalid_ticket" {
 			t.Errorf("%s after the ticket expired: %d %s, want 403 invalid_ticket", name, res.Status, res.Body)

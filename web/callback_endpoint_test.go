@@ -94,7 +94,7 @@ func TestCallbackEndToEnd(t *testing.T) {
 func TestCallbackRejections(t *testing.T) {
 	h := newHarness(t)
 	alice := token(t, nil)
-	newPolicy := func(t *testing.T) policy.Upload {
+	newPolicy := func(t *testing.T) policy.SignedUpload {
 		up, res := h.policy(t, alice, map[string]any{"filename": "a.png", "size": 100, "contentType": "image/png"})
 		if res.Status != 200 {
 			t.Fatalf("policy: %d %s", res.Status, res.Body)

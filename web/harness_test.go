@@ -213,14 +213,14 @@ func sendReq(t *testing.T, method, target string, body io.Reader, header ...stri
 	return response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
-func (h *harness) policy(t *testing.T, bearer string, req any) (policy.Upload, response) {
+func (h *harness) policy(t *testing.T, bearer string, req any) (policy.SignedUpload, response) {
 	t.Helper()
 	body, err := json.Marshal(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := do(t, "POST", h.URL+"/api/uploads/policy", bearer, "application/json", body)
-	var up policy.Upload
+	var up policy.SignedUpload
 	if res.Status == http.StatusOK {
 		if err := json.Unmarshal(res.Body, &up); err != nil {
 			t.Fatal(err)
@@ -247,7 +247,7 @@ type ossRequest struct {
 	Sign                                func(stringToSign []byte) []byte
 }
 
-func (h *harness) ossCallback(t *testing.T, up policy.Upload, o ossUpload, beforeSign, afterSign func(*ossRequest)) response {
+func (h *harness) ossCallback(t *testing.T, up policy.SignedUpload, o ossUpload, beforeSign, afterSign func(*ossRequest)) response {
 	t.Helper()
 	cb, err := osssim.DecodeCallback(up.Fields["callback"])
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -65,16 +64,12 @@ func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Req
 	case err != nil:
 		return err
 	}
-	s.opt.Metrics.policies.WithLabelValues(kind, signatureVersion(out)).Inc()
-	return c.JSON(http.StatusOK, out)
-}
-
-// signatureVersion tells which signature an issued upload carries.
-func signatureVersion(out any) string {
-	if up, ok := out.(*policy.Upload); ok && (up.Fields["x-oss-signature-version"] != "" || strings.Contains(up.URL, "x-oss-signature-version=")) {
-		return "v4"
+	version := policy.V1 // the oss-sample format signs with V1 only
+	if up, ok := out.(*policy.SignedUpload); ok {
+		version = up.Version
 	}
-	return "v1"
+	s.opt.Metrics.policies.WithLabelValues(kind, string(version)).Inc()
+	return c.JSON(http.StatusOK, out)
 }
 
 // callbackStatus maps the callback core's codes to HTTP statuses.
