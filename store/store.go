@@ -39,6 +39,22 @@ var (
 	ErrInvalid = errors.New("store: invalid argument")
 )
 
+// Bounds of a record's fields, in bytes (Vars: entries). They are OSS's
+// own limits where it has one (keys, bucket names), and what ossgate's
+// policies allow elsewhere.
+const (
+	MaxIDLen          = 64
+	MaxUserLen        = 255
+	MaxBucketLen      = 63
+	MaxKeyLen         = 1023
+	MaxContentTypeLen = 255
+	MaxETagLen        = 64
+	MaxFilenameLen    = 255
+	MaxVars           = 10
+	MaxVarNameLen     = 64
+	MaxVarValueLen    = 256
+)
+
 // MaxListLimit caps List's page size so one call cannot load a whole table.
 const MaxListLimit = 1000
 
@@ -122,6 +138,18 @@ func normalize(r Record) (Record, error) {
 		if !storable(f.v) {
 			return Record{}, fmt.Errorf("%w: record %s is not valid UTF-8 text without NUL", ErrInvalid, f.name)
 		}
+	}
+	// Bounds, so one record (and one page of List) has a bounded size
+	// whatever a caller lets through.
+	limits := map[string]int{"ID": MaxIDLen, "User": MaxUserLen, "Bucket": MaxBucketLen, "Key": MaxKeyLen,
+		"ContentType": MaxContentTypeLen, "ETag": MaxETagLen, "Filename": MaxFilenameLen, "Vars name": MaxVarNameLen, "Vars value": MaxVarValueLen}
+	for _, f := range fields {
+		if len(f.v) > limits[f.name] {
+			return Record{}, fmt.Errorf("%w: record %s is longer than %d bytes", ErrInvalid, f.name, limits[f.name])
+		}
+	}
+	if len(r.Vars) > MaxVars {
+		return Record{}, fmt.Errorf("%w: record has %d vars, more than %d", ErrInvalid, len(r.Vars), MaxVars)
 	}
 	if r.Size < 0 {
 		return Record{}, fmt.Errorf("%w: record Size %d is negative", ErrInvalid, r.Size)

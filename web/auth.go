@@ -95,6 +95,9 @@ func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
 	return &authenticator{keyfunc: keyfunc, parser: jwt.NewParser(opts...)}, nil
 }
 
+// MaxSubjectLen is the longest JWT sub accepted, in bytes.
+const MaxSubjectLen = 255
+
 // maxTokenLen bounds the work a hostile Authorization header can cause.
 const maxTokenLen = 8 << 10
 
@@ -125,6 +128,10 @@ func (a *authenticator) parse(token string) (string, error) {
 	switch {
 	case claims.Subject == "":
 		return "", unauthorized("The bearer token has no subject (sub).")
+	case len(claims.Subject) > MaxSubjectLen:
+		// Stored with every record and indexed: Postgres cannot index
+		// arbitrarily long values.
+		return "", unauthorized(fmt.Sprintf("The bearer token's subject (sub) is longer than %d bytes.", MaxSubjectLen))
 	case !utf8.ValidString(claims.Subject) || strings.ContainsRune(claims.Subject, 0):
 		// Such a user could be issued a policy whose record can never be stored.
 		return "", unauthorized("The bearer token's subject (sub) is not valid UTF-8 text.")
@@ -144,13 +151,17 @@ const userKey = "ossgate.user"
 
 // middleware is echo-jwt with ossgate's parser: it stores the caller's
 // subject in the context under userKey.
-func (a *authenticator) middleware() echo.MiddlewareFunc {
+// A failure first passes onFailure, which may turn it into a 429.
+func (a *authenticator) middleware(onFailure func(echo.Context) error) echo.MiddlewareFunc {
 	return echojwt.WithConfig(echojwt.Config{
 		ContextKey: userKey,
 		ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
 			return a.parse(auth)
 		},
 		ErrorHandler: func(c echo.Context, err error) error {
+			if limited := onFailure(c); limited != nil {
+				return limited
+			}
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ossgate"`)
 			var ae *apiError
 			if errors.As(err, &ae) {

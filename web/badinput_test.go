@@ -779,7 +779,7 @@ func TestBadInputSlowBodies(t *testing.T) {
 			}
 			defer conn.Close()
 			start := time.Now()
-			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{", rt.path, rt.auth)
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{", rt.path, rt.auth)
 			stop := make(chan struct{})
 			defer close(stop)
 			go func() { // one byte every 100 ms, for ever

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +19,9 @@ const devTokenTTL = time.Hour
 // devToken is POST /api/dev/token, local mode only: it signs an HS256 JWT
 // for any sub, so the demo page and curl can act as a user.
 func (s *Server) devToken(c echo.Context) error {
+	if err := s.sameOriginLocal(c.Request()); err != nil {
+		return err
+	}
 	var req struct {
 		Sub string `json:"sub"`
 	}
@@ -49,4 +55,36 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// sameOriginLocal lets only this machine's own pages (and non-browser
+// clients such as curl) mint dev tokens: the Host must be a loopback name
+// or one of DevHosts, so a DNS-rebound name cannot reach it, and a browser's
+// Origin must be this very server, so another site cannot mint a token.
+func (s *Server) sameOriginLocal(r *http.Request) error {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !isLoopbackName(host) && !slices.Contains(s.opt.DevHosts, strings.ToLower(host)) {
+		return newError(http.StatusForbidden, "forbidden", "Dev tokens are only given on a loopback address.")
+	}
+	if o := r.Header.Get(echo.HeaderOrigin); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
+		return newError(http.StatusForbidden, "forbidden", "Dev tokens are only given to pages of this server.")
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return newError(http.StatusForbidden, "forbidden", "Dev tokens are only given to pages of this server.")
+	}
+	return nil
+}
+
+// isLoopbackName reports whether host (without port) is localhost or a
+// loopback IP literal.
+func isLoopbackName(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

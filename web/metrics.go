@@ -1,18 +1,22 @@
 package web
 
 import (
+	"net/http"
+	"strconv"
 	"time"
 
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Metrics are ossgate's own Prometheus series, beside Echo's request
 // metrics. One registry per server keeps tests independent.
 type Metrics struct {
 	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
 	policies     *prometheus.CounterVec
 	callbacks    *prometheus.CounterVec
 	keyFetches   *prometheus.CounterVec
@@ -24,6 +28,16 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
+		// No label value comes from the request: the route is a registered
+		// one (or "unmatched"), the method a standard one (or "other"), and
+		// there is no host or path label, so clients cannot add series.
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ossgate_http_requests_total", Help: "HTTP requests by registered route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ossgate_http_request_duration_seconds", Help: "HTTP request latency by registered route and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
 		policies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ossgate_policies_issued_total", Help: "Uploads authorised, by kind (post: POST policy, put: presigned PUT) and signature version.",
 		}, []string{"kind", "version"}),
@@ -41,7 +55,7 @@ func NewMetrics() *Metrics {
 			Name: "ossgate_rate_limited_total", Help: "Requests refused with 429, by limiter.",
 		}, []string{"limiter"}),
 	}
-	m.reg.MustRegister(m.policies, m.callbacks, m.keyFetches, m.storeLatency, m.rateLimited,
+	m.reg.MustRegister(m.requests, m.latency, m.policies, m.callbacks, m.keyFetches, m.storeLatency, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -59,16 +73,47 @@ func (m *Metrics) observeStore(op string, start time.Time) {
 	m.storeLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 }
 
-// middleware records request counts and latencies by route and status.
-func (m *Metrics) middleware() echo.MiddlewareFunc {
-	return echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-		Namespace:                 "ossgate",
-		Subsystem:                 "http",
-		Registerer:                m.reg,
-		DoNotUseRequestPathFor404: true,
-	})
+// unmatchedRoute labels requests no route matched (404, 405).
+const unmatchedRoute = "unmatched"
+
+// middleware records request counts and latencies by route, method and
+// status. routes is the set of registered paths; anything else is
+// unmatchedRoute.
+func (m *Metrics) middleware(routes func(string) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				// Answer now, so the status counted is the one sent; the
+				// error handler writes nothing for a committed response, so
+				// the outer middleware may see err again.
+				c.Error(err)
+			}
+			route := c.Path()
+			if !routes(route) {
+				route = unmatchedRoute
+			}
+			method := methodLabel(c.Request().Method)
+			m.requests.WithLabelValues(route, method, strconv.Itoa(c.Response().Status)).Inc()
+			m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			return err
+		}
+	}
 }
 
-func (m *Metrics) handler() echo.HandlerFunc {
-	return echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: m.reg})
+// methodLabel is the request method if it is a standard one, else "other".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// Handler serves the registry in the Prometheus text format, for /metrics
+// on the API port or on a listener of its own.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -59,8 +60,60 @@ func rateLimiter(name string, rl RateLimit, id middleware.Extractor, skip middle
 	})
 }
 
+// failureLimiter counts failures (not requests) per client IP: it returns
+// a 429 error once an IP has failed more often than rl allows, else nil.
+func failureLimiter(name string, rl RateLimit, m *Metrics) func(echo.Context) error {
+	retryAfter := strconv.Itoa(int(math.Max(1, math.Ceil(1/rl.PerSecond))))
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: rate.Limit(rl.PerSecond), Burst: rl.Burst, ExpiresIn: 3 * time.Minute,
+	})
+	return func(c echo.Context) error {
+		id, _ := byIP(c)
+		if ok, _ := store.Allow(id); ok {
+			return nil
+		}
+		m.rateLimited.WithLabelValues(name).Inc()
+		c.Response().Header().Set("Retry-After", retryAfter)
+		return newError(http.StatusTooManyRequests, "rate_limited", "Too many failed authentications; retry after "+retryAfter+" s.")
+	}
+}
+
+func allowAll(echo.Context) error { return nil }
+
 func byIP(c echo.Context) (string, error)   { return "ip:" + c.RealIP(), nil }
 func byUser(c echo.Context) (string, error) { return "user:" + userOf(c), nil }
+
+// maxRequestIDLen bounds a client's X-Request-ID; longer ones, or ones
+// with other characters than requestIDSafe, are replaced by a new id.
+const maxRequestIDLen = 64
+
+// requestID is Echo's RequestID middleware, taking the client's
+// X-Request-ID only when it is short and made of safe characters, so a
+// client cannot put arbitrary text into logs and answers.
+func requestID() echo.MiddlewareFunc {
+	return middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Skipper: func(c echo.Context) bool {
+			h := c.Request().Header
+			if id := h.Get(echo.HeaderXRequestID); id != "" && !safeRequestID(id) {
+				h.Del(echo.HeaderXRequestID)
+			}
+			return false
+		},
+	})
+}
+
+func safeRequestID(id string) bool {
+	if len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		b := id[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.' || b == ':') {
+			return false
+		}
+	}
+	return true
+}
 
 // requestLogger writes one slog line per request. It logs the route and
 // path, never the query, headers or body, so tokens, signatures, tickets
@@ -132,11 +185,11 @@ func secureHeaders(uploadURL string) echo.MiddlewareFunc {
 	})
 }
 
-// cors allows the configured origins to call the API from a browser. The
-// callback is server-to-server and gets no CORS headers.
+// cors allows the configured origins to call the API from a browser.
 func cors(origins []string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
-		Skipper:       func(c echo.Context) bool { return c.Path() == "/api/uploads/callback" },
+		// The callback is server to server; dev tokens are same-origin only.
+		Skipper:       func(c echo.Context) bool { return c.Path() == callbackRoute || c.Path() == devTokenRoute },
 		AllowOrigins:  origins,
 		AllowMethods:  []string{"GET", "POST", "OPTIONS"},
 		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},

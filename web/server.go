@@ -20,6 +20,12 @@ import (
 	"github.com/ossgate/ossgate/store"
 )
 
+// callbackRoute is where OSS posts upload callbacks.
+const callbackRoute = "/api/uploads/callback"
+
+// devTokenRoute mints tokens in local mode.
+const devTokenRoute = "/api/dev/token"
+
 // Body limits of API.md.
 const (
 	apiBodyLimit      = 64 << 10
@@ -44,9 +50,22 @@ type Options struct {
 	TrustedProxies []*net.IPNet // whose X-Forwarded-For is believed
 	UploadURL      string       // where browsers post forms, for the page's CSP
 
+	// CallbackPath is the path OSS calls back, as it signs it: the public
+	// URL's path followed by /api/uploads/callback. A proxy that strips a
+	// path prefix changes the path ossgate sees, not the one OSS signed.
+	// If empty, /api/uploads/callback.
+	CallbackPath string
+
+	// DevHosts are the Host names, beside loopback ones, that
+	// POST /api/dev/token answers (the public URL's host in local mode).
+	DevHosts []string
+
 	Metrics *Metrics // nil: a fresh registry
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// MetricsElsewhere leaves /metrics off this server, for a deployment
+	// that serves Metrics.Handler on a listener of its own.
+	MetricsElsewhere bool
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // Server is the configured Echo instance with its dependencies.
@@ -81,9 +100,12 @@ func New(opt Options) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opt.Logger)
 	e.IPExtractor = ipExtractor(opt.TrustedProxies)
+	if opt.CallbackPath == "" {
+		opt.CallbackPath = callbackRoute
+	}
 	s := &Server{Echo: e, opt: opt, auth: auth}
 
-	e.Use(middleware.RequestID())
+	e.Use(requestID())
 	e.Use(requestLogger(opt.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll: true,
@@ -93,16 +115,21 @@ func New(opt Options) (*Server, error) {
 		},
 	}))
 
-	e.Use(opt.Metrics.middleware())
+	routes := map[string]bool{} // filled below, read-only once New returns
+	e.Use(opt.Metrics.middleware(func(p string) bool { return routes[p] }))
 	e.Use(secureHeaders(opt.UploadURL))
 	if len(opt.CORSOrigins) > 0 {
 		e.Use(cors(opt.CORSOrigins))
 	}
 	perIP, perUser, perCallbackIP := noLimit, noLimit, noLimit
+	authFailures := allowAll
 	if rl := opt.RateLimit; rl.PerSecond > 0 {
+		// The routes below with a per-user limit skip the per-IP one (many
+		// users may share one NAT address); their failed authentications
+		// count per IP instead, so bad tokens are limited too.
 		unlimited := func(c echo.Context) bool {
 			switch c.Path() {
-			case "/healthz", "/readyz", "/metrics", "/api/uploads/policy", "/api/uploads/presign", "/api/uploads/callback":
+			case "/healthz", "/readyz", "/metrics", "/api/uploads/policy", "/api/uploads/presign", callbackRoute:
 				return true
 			}
 			return false
@@ -110,29 +137,35 @@ func New(opt Options) (*Server, error) {
 		perIP = rateLimiter("ip", rl, byIP, unlimited, opt.Metrics)
 		perUser = rateLimiter("user", rl, byUser, nil, opt.Metrics)
 		perCallbackIP = rateLimiter("callback_ip", RateLimit{rl.PerSecond * callbackRateFactor, rl.Burst * callbackRateFactor}, byIP, nil, opt.Metrics)
+		authFailures = failureLimiter("auth_failure_ip", rl, opt.Metrics)
 	}
 	e.Use(perIP)
 
 	// HEAD too: load balancers (Alibaba Cloud SLB by default) probe with it.
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/healthz", s.healthz)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/readyz", s.readyz)
-	e.GET("/metrics", opt.Metrics.handler())
+	if !opt.MetricsElsewhere {
+		e.GET("/metrics", echo.WrapHandler(opt.Metrics.Handler()))
+	}
 	e.GET("/openapi.yaml", s.openAPI)
 
 	// Middleware is attached per route, not per group: an Echo group with
 	// middleware also catches unknown paths under it, which would turn
 	// 404/405 into 401.
-	e.POST("/api/uploads/callback", s.callback, perCallbackIP, bodyLimit(callbackBodyLimit))
-	authn := auth.middleware()
+	e.POST(callbackRoute, s.callback, perCallbackIP, bodyLimit(callbackBodyLimit))
+	authn := auth.middleware(authFailures)
 	e.POST("/api/uploads/policy", s.issuePolicy, bodyLimit(apiBodyLimit), authn, perUser)
 	e.POST("/api/uploads/presign", s.presign, bodyLimit(apiBodyLimit), authn, perUser)
 	e.GET("/api/uploads", s.listUploads, authn)
 	e.GET("/api/uploads/:id", s.getUpload, authn)
 	if opt.DevTokens {
-		e.POST("/api/dev/token", s.devToken, bodyLimit(apiBodyLimit))
+		e.POST(devTokenRoute, s.devToken, bodyLimit(apiBodyLimit))
 	}
 	if opt.Static != nil {
 		s.serveStatic(opt.Static)
+	}
+	for _, r := range e.Routes() {
+		routes[r.Path] = true
 	}
 	return s, nil
 }

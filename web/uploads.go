@@ -91,7 +91,10 @@ func (s *Server) callback(c echo.Context) error {
 	}
 	r := c.Request()
 	now := s.opt.Now()
-	up, err := s.opt.Verifier.Verify(r.Context(), callback.NewRequest(r, body), now)
+	req := callback.NewRequest(r, body)
+	// OSS signed the path it called, before any proxy rewrote it.
+	req.Path = s.opt.CallbackPath
+	up, err := s.opt.Verifier.Verify(r.Context(), req, now)
 	if err != nil {
 		code := callback.Code(err)
 		status, ok := callbackStatus[code]
@@ -103,7 +106,7 @@ func (s *Server) callback(c echo.Context) error {
 		return newError(status, code, callbackMessage(code))
 	}
 	start := time.Now()
-	rec, _, err := s.opt.Store.Insert(r.Context(), store.Record{
+	rec, created, err := s.opt.Store.Insert(r.Context(), store.Record{
 		ID:          newID(),
 		User:        up.User,
 		Bucket:      up.Bucket,
@@ -123,6 +126,14 @@ func (s *Server) callback(c echo.Context) error {
 	if err != nil {
 		s.opt.Logger.Error("storing upload record", "err", err)
 		return errUnavailable
+	}
+	if !created && (rec.ETag != up.ETag || rec.Size != up.Size || rec.User != up.User) {
+		// The same key again with other bytes (policies forbid overwrites,
+		// so only a replayed or forged callback gets here): never a
+		// success that describes an object other than the stored one.
+		s.opt.Metrics.callbacks.WithLabelValues("object_mismatch").Inc()
+		s.opt.Logger.Warn("callback for a recorded key with another object", "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return newError(http.StatusConflict, "object_mismatch", "Another object is already recorded under this key.")
 	}
 	s.opt.Metrics.callbacks.WithLabelValues("accepted").Inc()
 	return c.JSON(http.StatusOK, map[string]store.Record{"upload": rec})
