@@ -22,8 +22,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/ossgate/ossgate/callback"
-	"github.com/ossgate/ossgate/internal/osssim"
+	"github.com/ossgate/ossgate/internal/osstest"
 )
 
 // crashEnv runs the real binary so that it can be killed and restarted on
@@ -137,7 +136,7 @@ type ossCallback struct {
 // JSON body (strings quoted, size a number) and signs it with the test's key.
 func (e *crashEnv) prepareCallback(t *testing.T, user string, p policyAnswer, size int64, mimeType string) ossCallback {
 	t.Helper()
-	cb, err := osssim.DecodeCallback(p.Fields["callback"])
+	cb, err := osstest.DecodeCallback(p.Fields["callback"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +144,8 @@ func (e *crashEnv) prepareCallback(t *testing.T, user string, p policyAnswer, si
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := cb.RenderBody(osssim.Object{Bucket: localBucket, Key: p.Key, ETag: fmt.Sprintf("%032X", len(p.Key)), MimeType: mimeType, Size: size}, p.Fields)
-	sig, err := callback.Sign(e.key, u.EscapedPath(), u.RawQuery, []byte(body))
+	body := cb.RenderBody(osstest.Object{Bucket: localBucket, Key: p.Key, ETag: fmt.Sprintf("%032X", len(p.Key)), MimeType: mimeType, Size: size}, p.Fields)
+	sig, err := osstest.Sign(e.key, u.EscapedPath(), u.RawQuery, []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -36,33 +35,23 @@ func startProcess(t *testing.T, bin string, env ...string) (*exec.Cmd, string, *
 		"OSSGATE_ADDR=127.0.0.1:0", "OSSGATE_LOCAL_OSS_ADDR=127.0.0.1:0",
 		"OSSGATE_DB="+filepath.Join(dir, "ossgate.db"), "OSSGATE_LOCAL_OSS_DIR="+filepath.Join(dir, "oss"))
 	cmd.Env = append(cmd.Env, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// exec copies stderr into logs itself, and Wait returns only after the
+	// copy has finished: reading a StderrPipe in a goroutine instead races
+	// with Wait, which closes the pipe and can drop the last lines.
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	logs := &syncBuffer{}
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`ossgate listening on (127\.0\.0\.1:\d+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.Write(append(sc.Bytes(), '\n'))
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				found <- "http://" + m[1]
-			}
+	re := regexp.MustCompile(`ossgate listening on (127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			return cmd, "http://" + m[1], logs
 		}
-	}()
-	select {
-	case url := <-found:
-		return cmd, url, logs
-	case <-time.After(20 * time.Second):
-		t.Fatalf("ossgate did not say where it listens:\n%s", logs.String())
-		return nil, "", nil
 	}
+	t.Fatalf("ossgate did not say where it listens:\n%s", logs.String())
+	return nil, "", nil
 }
 
 // SIGTERM while requests are in flight: they finish with 200, new

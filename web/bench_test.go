@@ -21,7 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossgate/ossgate/callback"
-	"github.com/ossgate/ossgate/internal/osssim"
+	"github.com/ossgate/ossgate/internal/osstest"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/store"
 )
@@ -172,13 +172,13 @@ func BenchmarkServerCallback(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		param, err := osssim.DecodeCallback(up.Fields["callback"])
+		param, err := osstest.DecodeCallback(up.Fields["callback"])
 		if err != nil {
 			b.Fatal(err)
 		}
-		body := []byte(param.RenderBody(osssim.Object{Bucket: testBucket, Key: up.Key, ETag: "5EB63BBBE01EEED093CB22BB8F5ACDC3", MimeType: "image/jpeg", Size: 12345}, up.Fields))
+		body := []byte(param.RenderBody(osstest.Object{Bucket: testBucket, Key: up.Key, ETag: "5EB63BBBE01EEED093CB22BB8F5ACDC3", MimeType: "image/jpeg", Size: 12345}, up.Fields))
 		u, _ := url.Parse(param.URL)
-		auth, err := callback.Sign(benchKey(), u.EscapedPath(), u.RawQuery, body)
+		auth, err := osstest.Sign(benchKey(), u.EscapedPath(), u.RawQuery, body)
 		if err != nil {
 			b.Fatal(err)
 		}

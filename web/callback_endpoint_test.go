@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -134,7 +135,7 @@ func TestCallbackRejections(t *testing.T) {
 		{"tampered body", ok, nil, func(r *ossRequest) { r.Body = bytes.Replace(r.Body, []byte(`"size":100`), []byte(`"size":99`), 1) }, 403, "invalid_signature"},
 		{"tampered path", ok, nil, func(r *ossRequest) { r.RawQuery = "x=1" }, 403, "invalid_signature"},
 		{"wrong key", ok, func(r *ossRequest) {
-			r.Sign = func(s []byte) []byte { return bytes.Repeat([]byte{1}, 256) }
+			r.Sign = func(s []byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 256)) }
 		}, nil, 403, "invalid_signature"},
 		{"untrusted key host", ok, func(r *ossRequest) { r.KeyURL = otherKeyServer.URL + "/k.pem" }, nil, 403, "untrusted_key_url"},
 		{"userinfo key url", ok, func(r *ossRequest) {

@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -24,7 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossgate/ossgate/callback"
-	"github.com/ossgate/ossgate/internal/osssim"
+	"github.com/ossgate/ossgate/internal/osstest"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/store"
 )
@@ -244,12 +242,12 @@ type ossUpload struct {
 type ossRequest struct {
 	Path, RawQuery, ContentType, KeyURL string
 	Body                                []byte
-	Sign                                func(stringToSign []byte) []byte
+	Sign                                func(stringToSign []byte) (authorization string)
 }
 
 func (h *harness) ossCallback(t *testing.T, up policy.SignedUpload, o ossUpload, beforeSign, afterSign func(*ossRequest)) response {
 	t.Helper()
-	cb, err := osssim.DecodeCallback(up.Fields["callback"])
+	cb, err := osstest.DecodeCallback(up.Fields["callback"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,25 +260,23 @@ func (h *harness) ossCallback(t *testing.T, up policy.SignedUpload, o ossUpload,
 	}
 	r := &ossRequest{
 		Path: u.EscapedPath(), RawQuery: u.RawQuery, ContentType: cb.BodyType, KeyURL: h.KeyURL,
-		Body: []byte(cb.RenderBody(osssim.Object{Bucket: testBucket, Key: o.Key, ETag: o.ETag, MimeType: o.MimeType, Size: o.Size}, up.Fields)),
-		Sign: func(s []byte) []byte {
-			sum := md5.Sum(s)
-			sig, err := rsa.SignPKCS1v15(rand.Reader, ossKey(), crypto.MD5, sum[:])
+		Body: []byte(cb.RenderBody(osstest.Object{Bucket: testBucket, Key: o.Key, ETag: o.ETag, MimeType: o.MimeType, Size: o.Size}, up.Fields)),
+		Sign: func(s []byte) string {
+			auth, err := osstest.SignMessage(ossKey(), s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return sig
+			return auth
 		},
 	}
 	if beforeSign != nil {
 		beforeSign(r)
 	}
-	path, _ := url.PathUnescape(r.Path)
-	sts := path
-	if r.RawQuery != "" {
-		sts += "?" + r.RawQuery
+	sts, err := osstest.StringToSign(r.Path, r.RawQuery, r.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	sig := r.Sign(append([]byte(sts+"\n"), r.Body...))
+	auth := r.Sign(sts)
 	if afterSign != nil {
 		afterSign(r)
 	}
@@ -289,6 +285,6 @@ func (h *harness) ossCallback(t *testing.T, up policy.SignedUpload, o ossUpload,
 		target += "?" + r.RawQuery
 	}
 	return do(t, "POST", target, "", r.ContentType, r.Body,
-		"Authorization", base64.StdEncoding.EncodeToString(sig),
+		"Authorization", auth,
 		"x-oss-pub-key-url", base64.StdEncoding.EncodeToString([]byte(r.KeyURL)))
 }

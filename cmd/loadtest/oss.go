@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto"
-	"crypto/md5"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -14,11 +11,11 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/ossgate/ossgate/internal/osssim"
+	"github.com/ossgate/ossgate/internal/osstest"
 )
 
 // This file plays OSS after an upload: from a policy answer it renders the
-// callback body the policy asks for (internal/osssim) and signs it as OSS
+// callback body the policy asks for (internal/osstest) and signs it as OSS
 // does. It is written from the OSS documentation (and
 // ../shared/vectors/README.md), not with ossgate's product packages, so the
 // load test talks to the binary like OSS would.
@@ -37,31 +34,6 @@ type policyAnswer struct {
 	Key    string            `json:"key"`
 }
 
-// ossStringToSign is what OSS signs: the URL-decoded path, "?" and the raw
-// query when there is one, "\n", the body.
-func ossStringToSign(u *url.URL, body []byte) ([]byte, error) {
-	p, err := url.PathUnescape(u.EscapedPath())
-	if err != nil {
-		return nil, err
-	}
-	s := p
-	if u.RawQuery != "" {
-		s += "?" + u.RawQuery
-	}
-	return append([]byte(s+"\n"), body...), nil
-}
-
-// ossSign returns the Authorization value: base64 of the PKCS#1 v1.5 RSA
-// signature of the MD5 of msg.
-func ossSign(key *rsa.PrivateKey, msg []byte) (string, error) {
-	sum := md5.Sum(msg)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.MD5, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(sig), nil
-}
-
 // callbackTarget turns a policy answer into the signed callback request OSS
 // would send after the upload of o, with its public key at keyURL.
 func callbackTarget(answer []byte, o ossObject, key *rsa.PrivateKey, keyURL string) (vegeta.Target, error) {
@@ -72,7 +44,7 @@ func callbackTarget(answer []byte, o ossObject, key *rsa.PrivateKey, keyURL stri
 	if pa.Key == "" || pa.Fields["callback"] == "" {
 		return vegeta.Target{}, errors.New("policy answer has no key or no callback field")
 	}
-	cb, err := osssim.DecodeCallback(pa.Fields["callback"])
+	cb, err := osstest.DecodeCallback(pa.Fields["callback"])
 	if err != nil {
 		return vegeta.Target{}, fmt.Errorf("callback field: %w", err)
 	}
@@ -81,12 +53,8 @@ func callbackTarget(answer []byte, o ossObject, key *rsa.PrivateKey, keyURL stri
 		return vegeta.Target{}, err
 	}
 	bodyType := cb.BodyType
-	body := []byte(cb.RenderBody(osssim.Object{Bucket: o.Bucket, Key: pa.Key, ETag: o.ETag, MimeType: o.MimeType, Size: o.Size}, pa.Fields))
-	msg, err := ossStringToSign(u, body)
-	if err != nil {
-		return vegeta.Target{}, err
-	}
-	auth, err := ossSign(key, msg)
+	body := []byte(cb.RenderBody(osstest.Object{Bucket: o.Bucket, Key: pa.Key, ETag: o.ETag, MimeType: o.MimeType, Size: o.Size}, pa.Fields))
+	auth, err := osstest.Sign(key, u.EscapedPath(), u.RawQuery, body)
 	if err != nil {
 		return vegeta.Target{}, err
 	}

@@ -1,12 +1,16 @@
-// Package osssim plays OSS's side of an upload callback for ossgate's tests
-// and load tool: it reads the callback parameter of a policy and renders
-// the callback body the way OSS does. It is written from the OSS
-// documentation, not with ossgate's packages, so what it sends checks
-// ossgate rather than mirrors it. (The emulator in ossemu is the full OSS
-// stand-in; this is the few lines a test needs without an upload.)
-package osssim
+// Package osstest plays OSS's side of an upload callback for ossgate's tests
+// and load tool: it reads the callback parameter of a policy, renders the
+// callback body and signs the callback the way OSS does. It is written from
+// the OSS documentation, not with ossgate's packages, so what it sends
+// checks ossgate rather than mirrors it. (The emulator in ossemu is the full
+// OSS stand-in; this is the few lines a test needs without an upload.)
+package osstest
 
 import (
+	"crypto"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -75,4 +79,38 @@ func (c Callback) RenderBody(o Object, fields map[string]string) string {
 		}
 	}
 	return strings.NewReplacer(pairs...).Replace(c.Body)
+}
+
+// StringToSign is what OSS signs for a callback: the URL-decoded path, "?"
+// and the raw query when there is one, "\n", the body.
+func StringToSign(escapedPath, rawQuery string, body []byte) ([]byte, error) {
+	p, err := url.PathUnescape(escapedPath)
+	if err != nil {
+		return nil, err
+	}
+	if rawQuery != "" {
+		p += "?" + rawQuery
+	}
+	return append([]byte(p+"\n"), body...), nil
+}
+
+// Sign returns the callback's Authorization header as OSS makes it: base64
+// of the PKCS#1 v1.5 RSA signature of the MD5 of StringToSign.
+func Sign(key *rsa.PrivateKey, escapedPath, rawQuery string, body []byte) (string, error) {
+	msg, err := StringToSign(escapedPath, rawQuery, body)
+	if err != nil {
+		return "", err
+	}
+	return SignMessage(key, msg)
+}
+
+// SignMessage signs an already built string to sign, for tests that
+// tamper with it.
+func SignMessage(key *rsa.PrivateKey, msg []byte) (string, error) {
+	sum := md5.Sum(msg)
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.MD5, sum[:])
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(sig), nil
 }

@@ -1,4 +1,4 @@
-package osssim
+package osstest
 
 import (
 	"encoding/base64"
