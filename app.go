@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type app struct {
 	db  store.Store
 	ln  net.Listener
 	hs  *http.Server
+
+	metricsLn net.Listener // OSSGATE_METRICS_ADDR only
+	metricsHS *http.Server
 }
 
 // start binds the API's listener, in local mode starts the emulator (so the
@@ -62,6 +66,14 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	srv, err := a.server(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.MetricsAddr != "" {
+		if a.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("OSSGATE_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.Metrics().Handler())
+		a.metricsHS = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	}
 	a.hs = &http.Server{
 		Handler:           srv,
@@ -102,25 +114,34 @@ func (a *app) server(ctx context.Context) (*web.Server, error) {
 	}
 	auth := web.AuthConfig{Secret: c.JWTSecret, PublicKey: c.JWTPublicKey, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: 30 * time.Second}
 	if c.JWTJWKSURL != "" {
-		jwks, err := keyfunc.NewDefaultCtx(ctx, []string{c.JWTJWKSURL})
+		jwks, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{c.JWTJWKSURL}, keyfunc.Override{
+			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+				return func(ctx context.Context, err error) {
+					a.log.ErrorContext(ctx, "refreshing the JWKS failed", "url", redactURL(u), "err", redactErr(err, u))
+				}
+			},
+		})
 		if err != nil {
-			return nil, fmt.Errorf("OSSGATE_JWT_JWKS_URL: %w", err)
+			return nil, fmt.Errorf("OSSGATE_JWT_JWKS_URL: %s", redactErr(err, c.JWTJWKSURL))
 		}
 		auth.JWKS = jwks.Keyfunc
 	}
 	return web.New(web.Options{
-		Issuer:         issuer,
-		Verifier:       &callback.Verifier{Keys: keys, TicketSecret: c.TicketSecret},
-		Store:          a.db,
-		Auth:           auth,
-		DevTokens:      c.Local,
-		Static:         static.FS,
-		RateLimit:      c.RateLimit,
-		CORSOrigins:    c.CORSOrigins,
-		TrustedProxies: c.TrustedProxies,
-		UploadURL:      c.UploadURL,
-		Metrics:        metrics,
-		Logger:         a.log,
+		Issuer:           issuer,
+		Verifier:         &callback.Verifier{Keys: keys, TicketSecret: c.TicketSecret},
+		Store:            a.db,
+		Auth:             auth,
+		DevTokens:        c.Local,
+		Static:           static.FS,
+		RateLimit:        c.RateLimit,
+		CORSOrigins:      c.CORSOrigins,
+		TrustedProxies:   c.TrustedProxies,
+		UploadURL:        c.UploadURL,
+		CallbackPath:     callbackPath(c.PublicURL),
+		DevHosts:         devHosts(c),
+		Metrics:          metrics,
+		MetricsElsewhere: c.MetricsAddr != "",
+		Logger:           a.log,
 	})
 }
 
@@ -165,7 +186,18 @@ func (a *app) serve(ctx context.Context) error {
 	defer a.close()
 	served := make(chan error, 1)
 	go func() { served <- a.hs.Serve(a.ln) }()
-	a.log.Info("listening", "addr", a.ln.Addr().String(), "local_mode", a.cfg.Local, "bucket", a.cfg.Bucket, "db", dbBackend(a.cfg.DB))
+	if a.metricsHS != nil {
+		go func() {
+			if err := a.metricsHS.Serve(a.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("metrics listener stopped", "err", err)
+			}
+		}()
+		defer a.metricsHS.Close()
+	}
+	for _, w := range a.cfg.Warnings() {
+		a.log.Warn(w)
+	}
+	a.log.Info("listening", "addr", a.ln.Addr().String(), "metrics_addr", a.metricsAddr(), "local_mode", a.cfg.Local, "bucket", a.cfg.Bucket, "db", dbBackend(a.cfg.DB))
 	select {
 	case err := <-served:
 		return err
@@ -193,6 +225,52 @@ func (a *app) close() {
 	if a.ln != nil {
 		a.ln.Close()
 	}
+	if a.metricsLn != nil {
+		a.metricsLn.Close()
+	}
+}
+
+// metricsAddr is where /metrics is served: its own listener, or the API's.
+func (a *app) metricsAddr() string {
+	if a.metricsLn != nil {
+		return a.metricsLn.Addr().String()
+	}
+	return a.ln.Addr().String()
+}
+
+// callbackPath is the path OSS calls back, as it signs it: the public URL's
+// path (a reverse proxy's prefix) and the route.
+func callbackPath(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return "/api/uploads/callback"
+	}
+	return strings.TrimRight(u.EscapedPath(), "/") + "/api/uploads/callback"
+}
+
+// devHosts are the Host names, beyond loopback ones, that may mint dev
+// tokens: the public URL's host, when the operator set one.
+func devHosts(c Config) []string {
+	if !c.Local || c.publicURLDefaulted {
+		return nil
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return nil
+	}
+	return []string{strings.ToLower(u.Hostname())}
+}
+
+// redactErr is err's text with rawURL's password hidden, wherever the
+// error quotes it.
+func redactErr(err error, rawURL string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
 }
 
 // URL is where the API listens, as a browser on this machine reaches it.

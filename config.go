@@ -52,11 +52,20 @@ type Config struct {
 	RateLimit        web.RateLimit
 	CORSOrigins      []string
 
+	MetricsAddr string // "" serves /metrics on Addr
+
 	LocalOSSAddr string // emulator listen address (local mode)
 	LocalOSSDir  string // where the emulator keeps objects (local mode)
 
 	// In local mode these follow the addresses actually bound.
 	uploadURLDefaulted, publicURLDefaulted bool
+
+	warnings []string // logged at start: allowed, but probably not meant
+}
+
+// Warnings are settings that are allowed but probably not meant.
+func (c Config) Warnings() []string {
+	return c.warnings
 }
 
 const (
@@ -133,9 +142,22 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 		bad("OSSGATE_UPLOAD_URL", "%v", err)
 	}
 
-	c.Addr = env("OSSGATE_ADDR", ":8080")
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	// Local mode mints tokens for anyone who asks: loopback only, unless
+	// the operator says otherwise.
+	defAddr := ":8080"
+	if c.Local {
+		defAddr = "127.0.0.1:8080"
+	}
+	c.Addr = env("OSSGATE_ADDR", defAddr)
+	if host, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("OSSGATE_ADDR", "must be host:port or :port, e.g. :8080")
+	} else if c.Local && !isLoopbackHost(host) {
+		c.warnings = append(c.warnings, "OSSGATE_ADDR "+c.Addr+" is not a loopback address: in local mode anyone who can reach it can mint tokens and upload")
+	}
+	if c.MetricsAddr = env("OSSGATE_METRICS_ADDR", ""); c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("OSSGATE_METRICS_ADDR", "must be host:port or :port, e.g. 127.0.0.1:9090")
+		}
 	}
 
 	c.PublicURL = strings.TrimRight(env("OSSGATE_PUBLIC_URL", ""), "/")
@@ -245,15 +267,17 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 	}
 	c.RateLimit = rl
 
-	def := ""
-	if c.Local {
-		def = "*"
-	}
-	c.CORSOrigins = splitList(env("OSSGATE_CORS_ORIGINS", def))
+	c.CORSOrigins = splitList(env("OSSGATE_CORS_ORIGINS", ""))
 	for _, o := range c.CORSOrigins {
 		if o != "*" && checkBaseURL(o) != nil {
-			bad("OSSGATE_CORS_ORIGINS", "%q is not an origin like https://app.example.com", o)
+			bad("OSSGATE_CORS_ORIGINS", "%q is not an origin like https://app.example.com", redactURL(o))
 		}
+		if o == "*" && !c.Local {
+			c.warnings = append(c.warnings, "OSSGATE_CORS_ORIGINS=* lets every web site call the API with a token it holds; list your app's origins instead")
+		}
+	}
+	if c.JWTJWKSURL != "" && c.JWTAudience == "" {
+		c.warnings = append(c.warnings, "OSSGATE_JWT_AUDIENCE is not set: any token your identity provider signs, for any application, is accepted")
 	}
 	return c, errs
 }
@@ -370,10 +394,34 @@ func parseRateLimit(s string) (web.RateLimit, error) {
 
 func checkBaseURL(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q is not an http(s) base URL like https://example.com", s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("%q is not an http(s) base URL like https://example.com", redactURL(s))
+	case u.User != nil:
+		return fmt.Errorf("%q must not hold a user name or password", redactURL(s))
 	}
 	return nil
+}
+
+// redactURL hides the password of a URL (and anything that might be one,
+// when s does not parse), for errors and logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if at := strings.LastIndex(s, "@"); at >= 0 {
+			return "xxxxx" + s[at:]
+		}
+		return s
+	}
+	return u.Redacted()
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func validBucket(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ func TestLoadConfigLocalModeDefaults(t *testing.T) {
 		{"local", c.Local, true},
 		{"bucket", c.Bucket, localBucket},
 		{"region", c.Region, localRegion},
-		{"addr", c.Addr, ":8080"},
+		{"addr", c.Addr, "127.0.0.1:8080"}, // loopback: local mode mints tokens for anyone
 		{"public url", c.PublicURL, "http://localhost:8080"},
 		{"upload url", c.UploadURL, "http://127.0.0.1:9000"},
 		{"version", c.SignatureVer, policy.V4},
@@ -43,7 +44,7 @@ func TestLoadConfigLocalModeDefaults(t *testing.T) {
 		{"body type", c.CallbackBodyType, policy.BodyJSON},
 		{"db", c.DB, "ossgate.db"},
 		{"rate", c.RateLimit, web.RateLimit{PerSecond: 20, Burst: 40}},
-		{"cors", strings.Join(c.CORSOrigins, ","), "*"},
+		{"cors", strings.Join(c.CORSOrigins, ","), ""}, // same origin only
 		{"key hosts", strings.Join(c.CallbackKeyHosts, ","), "gosspublic.alicdn.com"},
 		{"jwt secret generated", len(c.JWTSecret) >= 32, true},
 		{"ticket secret generated", len(c.TicketSecret) >= 32, true},
@@ -122,6 +123,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad rate", map[string]string{"OSSGATE_RATE_LIMIT": "fast"}, nil, "OSSGATE_RATE_LIMIT"},
 		{"bad burst", map[string]string{"OSSGATE_RATE_LIMIT": "5/s,burst=-1"}, nil, "OSSGATE_RATE_LIMIT"},
 		{"bad cors", map[string]string{"OSSGATE_CORS_ORIGINS": "app.example.com"}, nil, "OSSGATE_CORS_ORIGINS"},
+		{"bad metrics addr", map[string]string{"OSSGATE_METRICS_ADDR": "9090"}, nil, "OSSGATE_METRICS_ADDR"},
+		{"public url with password", map[string]string{"OSSGATE_PUBLIC_URL": "https://user:hunter2-secret@example.com"}, nil, "OSSGATE_PUBLIC_URL"},
+		{"upload url with password", map[string]string{"OSSGATE_UPLOAD_URL": "https://user:hunter2-secret@bucket.example.com"}, nil, "OSSGATE_UPLOAD_URL"},
+		{"cors origin with password", map[string]string{"OSSGATE_CORS_ORIGINS": "https://u:hunter2-secret@app.example.com/x?y"}, nil, "OSSGATE_CORS_ORIGINS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,12 +145,55 @@ func TestLoadConfigErrors(t *testing.T) {
 			if !strings.HasPrefix(msg, tc.wantVar+": ") {
 				t.Errorf("error %q does not start with %s", msg, tc.wantVar)
 			}
-			for _, secret := range []string{env["OSS_ACCESS_KEY_SECRET"], env["OSSGATE_JWT_SECRET"], env["OSSGATE_TICKET_SECRET"]} {
+			for _, secret := range []string{env["OSS_ACCESS_KEY_SECRET"], env["OSSGATE_JWT_SECRET"], env["OSSGATE_TICKET_SECRET"], "hunter2"} {
 				if secret != "" && strings.Contains(msg, secret) {
 					t.Errorf("error %q leaks a secret", msg)
 				}
 			}
 		})
+	}
+}
+
+func TestLoadConfigWarnings(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string // "" for no warning
+	}{
+		{"production defaults", productionEnv(), ""},
+		{"cors star outside local mode", map[string]string{"OSSGATE_CORS_ORIGINS": "*"}, "OSSGATE_CORS_ORIGINS"},
+		{"jwks without audience", map[string]string{"OSSGATE_JWT_SECRET": "", "OSSGATE_JWT_JWKS_URL": "https://id.example.com/jwks.json"}, "OSSGATE_JWT_AUDIENCE"},
+		{"jwks with audience", map[string]string{"OSSGATE_JWT_SECRET": "", "OSSGATE_JWT_JWKS_URL": "https://id.example.com/jwks.json", "OSSGATE_JWT_AUDIENCE": "my-app"}, ""},
+		{"local mode on every interface", map[string]string{"OSS_ACCESS_KEY_ID": "", "OSS_ACCESS_KEY_SECRET": "", "OSSGATE_ADDR": ":8080"}, "OSSGATE_ADDR"},
+		{"local mode on loopback", map[string]string{"OSS_ACCESS_KEY_ID": "", "OSS_ACCESS_KEY_SECRET": "", "OSSGATE_ADDR": "localhost:8080"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := productionEnv()
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			c, errs := loadConfig(envOf(env))
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			got := strings.Join(c.Warnings(), "\n")
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("warnings %q, want one naming %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, s := range []string{"https://u:pw-SECRET@h.example/x", "postgres://u:pw-SECRET@db/x", "://bad:pw-SECRET@h"} {
+		if got := redactURL(s); strings.Contains(got, "pw-SECRET") {
+			t.Errorf("redactURL(%q) = %q", s, got)
+		}
+	}
+	err := errors.New(`Get "https://u:pw-SECRET@id.example/jwks": dial tcp: refused`)
+	if got := redactErr(err, "https://u:pw-SECRET@id.example/jwks"); strings.Contains(got, "pw-SECRET") {
+		t.Errorf("redactErr = %q", got)
 	}
 }
 

@@ -170,6 +170,9 @@ func New(opt Options) (*Server, error) {
 	return s, nil
 }
 
+// Metrics are the server's Prometheus series.
+func (s *Server) Metrics() *Metrics { return s.opt.Metrics }
+
 func noLimit(next echo.HandlerFunc) echo.HandlerFunc { return next }
 
 // bodyLimit refuses bodies over n bytes with 413 body_too_large, whether
