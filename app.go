@@ -197,7 +197,7 @@ func (a *app) serve(ctx context.Context) error {
 	for _, w := range a.cfg.Warnings() {
 		a.log.Warn(w)
 	}
-	a.log.Info("listening", "addr", a.ln.Addr().String(), "metrics_addr", a.metricsAddr(), "local_mode", a.cfg.Local, "bucket", a.cfg.Bucket, "db", dbBackend(a.cfg.DB))
+	a.log.Info("listening", "addr", a.ln.Addr().String(), "metrics_addr", a.metricsAddr(), "local_mode", a.cfg.Local, "bucket", a.cfg.Bucket, "db", store.Backend(a.cfg.DB))
 	select {
 	case err := <-served:
 		return err
@@ -287,11 +287,4 @@ func (a *app) announce(w io.Writer) {
 			a.emu.Addr(), a.cfg.Bucket, a.cfg.LocalOSSDir, a.cfg.DB)
 		fmt.Fprintln(w, "set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and see README.md) to use real OSS")
 	}
-}
-
-func dbBackend(dsn string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return "postgres"
-	}
-	return "sqlite"
 }

@@ -31,7 +31,7 @@ type insertRes struct {
 	err     error
 }
 
-const sqliteInsert = `INSERT INTO uploads (` + sqliteColumns + `)
+const sqliteInsert = `INSERT INTO uploads (` + recordColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO NOTHING` // no target: a repeated id is "do nothing" too, not an error
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -41,27 +40,17 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		pool.Close()
 		return nil, fail(err)
 	}
-	return &postgresStore{pool: pool}, nil
+	return checked[*postgresStore]{&postgresStore{pool: pool}}, nil
 }
 
-const postgresColumns = `id, user_id, bucket, object_key, size, content_type, etag, filename, vars, created_at`
-
-func (s *postgresStore) Insert(ctx context.Context, r Record) (Record, bool, error) {
-	r, err := normalize(r)
-	if err != nil {
-		return Record{}, false, err
-	}
-	vars, err := json.Marshal(r.Vars)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: %w", err)
-	}
+func (s *postgresStore) insert(ctx context.Context, r Record, vars string) (Record, bool, error) {
 	// No conflict target: every unique index is an arbiter, so a concurrent
 	// insert of the same record (same id too) waits and does nothing instead
 	// of failing on the primary key.
-	tag, err := s.pool.Exec(ctx, `INSERT INTO uploads (`+postgresColumns+`)
+	tag, err := s.pool.Exec(ctx, `INSERT INTO uploads (`+recordColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT DO NOTHING`,
-		r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, string(vars), r.CreatedAt)
+		r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, vars, r.CreatedAt)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("store: insert: %w", err)
 	}
@@ -70,7 +59,7 @@ func (s *postgresStore) Insert(ctx context.Context, r Record) (Record, bool, err
 	}
 	// A conflicting insert still in flight makes ours wait for its commit
 	// before DO NOTHING, so the winner's row is visible to this new statement.
-	row := s.pool.QueryRow(ctx, `SELECT `+postgresColumns+` FROM uploads WHERE bucket = $1 AND object_key = $2`, r.Bucket, r.Key)
+	row := s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM uploads WHERE bucket = $1 AND object_key = $2`, r.Bucket, r.Key)
 	existing, err := scanPostgres(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, false, errIDTaken(r.ID)
@@ -81,11 +70,8 @@ func (s *postgresStore) Insert(ctx context.Context, r Record) (Record, bool, err
 	return existing, false, nil
 }
 
-func (s *postgresStore) Get(ctx context.Context, user, id string) (Record, error) {
-	if !storable(user) || !storable(id) {
-		return Record{}, ErrNotFound
-	}
-	row := s.pool.QueryRow(ctx, `SELECT `+postgresColumns+` FROM uploads WHERE id = $1 AND user_id = $2`, id, user)
+func (s *postgresStore) get(ctx context.Context, user, id string) (Record, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM uploads WHERE id = $1 AND user_id = $2`, id, user)
 	r, err := scanPostgres(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, ErrNotFound
@@ -96,30 +82,20 @@ func (s *postgresStore) Get(ctx context.Context, user, id string) (Record, error
 	return r, nil
 }
 
-func (s *postgresStore) List(ctx context.Context, user string, limit int, cursor string) ([]Record, string, error) {
-	limit, err := checkLimit(limit)
-	if err != nil {
-		return nil, "", err
-	}
-	if !storable(user) {
-		return []Record{}, "", nil
-	}
+func (s *postgresStore) list(ctx context.Context, user string, limit int, after *position) ([]Record, error) {
 	var rows pgx.Rows
-	if cursor == "" {
-		rows, err = s.pool.Query(ctx, `SELECT `+postgresColumns+` FROM uploads
+	var err error
+	if after == nil {
+		rows, err = s.pool.Query(ctx, `SELECT `+recordColumns+` FROM uploads
 			WHERE user_id = $1
 			ORDER BY created_at DESC, id DESC LIMIT $2`, user, limit+1)
 	} else {
-		at, id, cerr := decodeCursor(cursor)
-		if cerr != nil {
-			return nil, "", cerr
-		}
-		rows, err = s.pool.Query(ctx, `SELECT `+postgresColumns+` FROM uploads
+		rows, err = s.pool.Query(ctx, `SELECT `+recordColumns+` FROM uploads
 			WHERE user_id = $1 AND (created_at, id) < ($2, $3)
-			ORDER BY created_at DESC, id DESC LIMIT $4`, user, at, id, limit+1)
+			ORDER BY created_at DESC, id DESC LIMIT $4`, user, after.createdAt, after.id, limit+1)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	return collect(rows, func() (Record, error) { return scanPostgres(rows) }, limit)

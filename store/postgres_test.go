@@ -54,13 +54,13 @@ func freshSchema(t testing.TB) string {
 	return u.String()
 }
 
-func openPostgresTest(t testing.TB) *postgresStore {
+func openPostgresTest(t testing.TB) checked[*postgresStore] {
 	t.Helper()
 	s, err := Open(context.Background(), freshSchema(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	ps, ok := s.(*postgresStore)
+	ps, ok := s.(checked[*postgresStore])
 	if !ok {
 		t.Fatalf("Open(postgres URL) = %T, want *postgresStore", s)
 	}
@@ -93,7 +93,7 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 		t.Errorf("Get after reopen = %v, %v", got.ID, err)
 	}
 	var got string
-	err = again.(*postgresStore).pool.QueryRow(ctx,
+	err = again.(checked[*postgresStore]).b.pool.QueryRow(ctx,
 		`SELECT string_agg(version || ':' || name, ',' ORDER BY version) FROM schema_migrations`).Scan(&got)
 	if err != nil {
 		t.Fatal(err)

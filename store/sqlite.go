@@ -92,7 +92,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	s.quit = make(chan struct{})
 	s.writerDone = make(chan struct{})
 	go s.writeLoop()
-	return s, nil
+	return checked[*sqliteStore]{s}, nil
 }
 
 // sqliteBusy is SQLITE_BUSY, the primary result code (extended codes add
@@ -139,18 +139,8 @@ func sqliteDSN(path string, pragmas []string, extra ...string) string {
 	return uri + sep + strings.Join(params, "&")
 }
 
-const sqliteColumns = `id, user_id, bucket, object_key, size, content_type, etag, filename, vars, created_at`
-
-func (s *sqliteStore) Insert(ctx context.Context, r Record) (Record, bool, error) {
-	r, err := normalize(r)
-	if err != nil {
-		return Record{}, false, err
-	}
-	vars, err := json.Marshal(r.Vars)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: %w", err)
-	}
-	created, err := s.submit(ctx, insertReq{ctx: ctx, r: r, vars: string(vars)})
+func (s *sqliteStore) insert(ctx context.Context, r Record, vars string) (Record, bool, error) {
+	created, err := s.submit(ctx, insertReq{ctx: ctx, r: r, vars: vars})
 	if err != nil {
 		return Record{}, false, err
 	}
@@ -159,7 +149,7 @@ func (s *sqliteStore) Insert(ctx context.Context, r Record) (Record, bool, error
 	}
 	// Records are never changed or deleted, so the row that won the
 	// conflict is still there and already committed.
-	row := s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM uploads WHERE bucket = ? AND object_key = ?`, r.Bucket, r.Key)
+	row := s.read.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM uploads WHERE bucket = ? AND object_key = ?`, r.Bucket, r.Key)
 	existing, err := scanSQLite(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, false, errIDTaken(r.ID)
@@ -170,11 +160,8 @@ func (s *sqliteStore) Insert(ctx context.Context, r Record) (Record, bool, error
 	return existing, false, nil
 }
 
-func (s *sqliteStore) Get(ctx context.Context, user, id string) (Record, error) {
-	if !storable(user) || !storable(id) {
-		return Record{}, ErrNotFound
-	}
-	row := s.read.QueryRowContext(ctx, `SELECT `+sqliteColumns+` FROM uploads WHERE id = ? AND user_id = ?`, id, user)
+func (s *sqliteStore) get(ctx context.Context, user, id string) (Record, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM uploads WHERE id = ? AND user_id = ?`, id, user)
 	r, err := scanSQLite(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, ErrNotFound
@@ -185,44 +172,23 @@ func (s *sqliteStore) Get(ctx context.Context, user, id string) (Record, error) 
 	return r, nil
 }
 
-func (s *sqliteStore) List(ctx context.Context, user string, limit int, cursor string) ([]Record, string, error) {
-	limit, err := checkLimit(limit)
-	if err != nil {
-		return nil, "", err
-	}
-	if !storable(user) {
-		return []Record{}, "", nil
-	}
+func (s *sqliteStore) list(ctx context.Context, user string, limit int, after *position) ([]Record, error) {
 	var rows *sql.Rows
-	if cursor == "" {
-		rows, err = s.read.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM uploads
+	var err error
+	if after == nil {
+		rows, err = s.read.QueryContext(ctx, `SELECT `+recordColumns+` FROM uploads
 			WHERE user_id = ?
 			ORDER BY created_at DESC, id DESC LIMIT ?`, user, limit+1)
 	} else {
-		at, id, cerr := decodeCursor(cursor)
-		if cerr != nil {
-			return nil, "", cerr
-		}
-		rows, err = s.read.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM uploads
+		rows, err = s.read.QueryContext(ctx, `SELECT `+recordColumns+` FROM uploads
 			WHERE user_id = ? AND (created_at, id) < (?, ?)
-			ORDER BY created_at DESC, id DESC LIMIT ?`, user, at.UnixMicro(), id, limit+1)
+			ORDER BY created_at DESC, id DESC LIMIT ?`, user, after.createdAt.UnixMicro(), after.id, limit+1)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	return collect(rows, func() (Record, error) { return scanSQLite(rows) }, limit)
-}
-
-// page trims the one extra row List fetched to learn whether another page
-// exists, and makes the cursor for it.
-func page(recs []Record, limit int) ([]Record, string, error) {
-	if len(recs) <= limit {
-		return recs, "", nil
-	}
-	recs = recs[:limit]
-	last := recs[limit-1]
-	return recs, encodeCursor(last.CreatedAt, last.ID), nil
 }
 
 func (s *sqliteStore) Ping(ctx context.Context) error {

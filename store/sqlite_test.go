@@ -14,13 +14,13 @@ import (
 	"time"
 )
 
-func openSQLiteTest(t testing.TB, path string) *sqliteStore {
+func openSQLiteTest(t testing.TB, path string) checked[*sqliteStore] {
 	t.Helper()
 	s, err := OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatalf("OpenSQLite(%q): %v", path, err)
 	}
-	return s.(*sqliteStore)
+	return s.(checked[*sqliteStore])
 }
 
 func TestSQLite(t *testing.T) {
@@ -57,7 +57,7 @@ func TestSQLiteReopenDurable(t *testing.T) {
 			if d := diffRecord(got, wantStored(r)); d != "" {
 				t.Errorf("after reopen %s", d)
 			}
-			if got, want := migrationRows(t, s), "1:001_init.sql"; got != want {
+			if got, want := migrationRows(t, s.b), "1:001_init.sql"; got != want {
 				t.Errorf("schema_migrations = %q, want %q", got, want)
 			}
 		})
@@ -100,7 +100,7 @@ func TestSQLitePragmas(t *testing.T) {
 		for _, pool := range []struct {
 			name string
 			db   *sql.DB
-		}{{"write", s.write}, {"read", s.read}} {
+		}{{"write", s.b.write}, {"read", s.b.read}} {
 			t.Run(pool.name+"/"+tt.pragma, func(t *testing.T) {
 				if got := queryString(t, pool.db.QueryRow("PRAGMA "+tt.pragma).Scan); got != tt.want {
 					t.Errorf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
@@ -109,12 +109,12 @@ func TestSQLitePragmas(t *testing.T) {
 		}
 	}
 	t.Run("read pool is query_only", func(t *testing.T) {
-		if _, err := s.read.Exec(`DELETE FROM uploads`); err == nil {
+		if _, err := s.b.read.Exec(`DELETE FROM uploads`); err == nil {
 			t.Error("DELETE on the read pool succeeded, want an error")
 		}
 	})
 	t.Run("list uses the index", func(t *testing.T) {
-		rows, err := s.read.Query(`EXPLAIN QUERY PLAN SELECT `+sqliteColumns+` FROM uploads
+		rows, err := s.b.read.Query(`EXPLAIN QUERY PLAN SELECT `+recordColumns+` FROM uploads
 			WHERE user_id = ? AND (created_at, id) < (?, ?)
 			ORDER BY created_at DESC, id DESC LIMIT ?`, "u", 1, "x", 10)
 		if err != nil {
@@ -175,7 +175,7 @@ func openConcurrently(t *testing.T, n int, open func() (Store, error)) []Store {
 func TestSQLiteConcurrentOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ossgate.db")
 	stores := openConcurrently(t, 8, func() (Store, error) { return OpenSQLite(context.Background(), path) })
-	if got, want := migrationRows(t, stores[0].(*sqliteStore)), "1:001_init.sql"; got != want {
+	if got, want := migrationRows(t, stores[0].(checked[*sqliteStore]).b), "1:001_init.sql"; got != want {
 		t.Errorf("schema_migrations = %q, want %q", got, want)
 	}
 }
@@ -243,7 +243,7 @@ func TestOpenSQLitePaths(t *testing.T) {
 				t.Fatalf("Open(%q): %v", tt.dsn, err)
 			}
 			defer s.Close()
-			if _, ok := s.(*sqliteStore); !ok {
+			if _, ok := s.(checked[*sqliteStore]); !ok {
 				t.Fatalf("Open(%q) = %T, want *sqliteStore", tt.dsn, s)
 			}
 			if _, created, err := s.Insert(ctx, rec("p", "alice", "k", at(0))); err != nil || !created {
@@ -312,7 +312,7 @@ func TestSQLiteBatchIsolation(t *testing.T) {
 		}
 		batch = append(batch, insertReq{ctx: ctx, r: r, vars: vars, done: make(chan insertRes, 1)})
 	}
-	s.commit(batch)
+	s.b.commit(batch)
 	for i, req := range batch {
 		res := <-req.done
 		wantErr := i == 2

@@ -105,6 +105,14 @@ func looksLikeConninfo(dsn string) bool {
 	return false
 }
 
+// Backend names the database a dsn selects: "postgres" or "sqlite".
+func Backend(dsn string) string {
+	if isPostgresURL(dsn) {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
 func isPostgresURL(dsn string) bool {
 	l := strings.ToLower(dsn)
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
@@ -284,19 +292,15 @@ type rowIter interface {
 	Err() error
 }
 
-// collect reads the rows List fetched (limit+1 at most) with scan and pages
-// them.
-func collect(rows rowIter, scan func() (Record, error), limit int) ([]Record, string, error) {
-	recs := make([]Record, 0, limit)
+// collect reads the rows list fetched (limit+1 at most) with scan.
+func collect(rows rowIter, scan func() (Record, error), limit int) ([]Record, error) {
+	recs := make([]Record, 0, limit+1)
 	for rows.Next() {
 		r, err := scan()
 		if err != nil {
-			return nil, "", fmt.Errorf("store: list: %w", err)
+			return nil, err
 		}
 		recs = append(recs, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
-	}
-	return page(recs, limit)
+	return recs, rows.Err()
 }

@@ -343,9 +343,9 @@ func TestBadInput(t *testing.T) {
 		{name: "policy/case-variant duplicate, last bad", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","FileName":"a\u0000.jpg","size":1,"contentType":"image/jpeg"}`), status: 400, code: "invalid_request"},
 		{name: "policy/duplicate vars merge and are counted together", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":1,"contentType":"image/jpeg","vars":{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6"},"vars":{"g":"7","h":"8","i":"9","j":"10","k":"11"}}`), status: 400, code: "invalid_request"},
 		// Text.
-		{name: "policy/invalid UTF-8 in filename becomes U+FFFD", send: post("/api/uploads/policy", alice, "application/json", "{\"filename\":\"a\xff\xfe.jpg\",\"size\":1,\"contentType\":\"image/jpeg\"}"), status: 200},
+		{name: "policy/invalid UTF-8 in filename", send: post("/api/uploads/policy", alice, "application/json", "{\"filename\":\"a\xff\xfe.jpg\",\"size\":1,\"contentType\":\"image/jpeg\"}"), status: 400, code: "invalid_json"},
 		{name: "policy/lone surrogate in filename", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a\ud800.jpg","size":1,"contentType":"image/jpeg"}`), status: 200},
-		{name: "policy/invalid UTF-8 in contentType", send: post("/api/uploads/policy", alice, "application/json", "{\"filename\":\"a.jpg\",\"size\":1,\"contentType\":\"image/jp\xffeg\"}"), status: 400, code: "invalid_request"},
+		{name: "policy/invalid UTF-8 in contentType", send: post("/api/uploads/policy", alice, "application/json", "{\"filename\":\"a.jpg\",\"size\":1,\"contentType\":\"image/jp\xffeg\"}"), status: 400, code: "invalid_json"},
 		{name: "policy/U+2028 in filename", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a\u2028b.jpg","size":1,"contentType":"image/jpeg"}`), status: 400, code: "invalid_request"},
 		{name: "policy/NUL in var value", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":1,"contentType":"image/jpeg","vars":{"a":"x\u0000"}}`), status: 400, code: "invalid_request"},
 		{name: "policy/contentType with CRLF", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":1,"contentType":"image/jpeg\r\nX-Injected: 1"}`), status: 400, code: "invalid_request"},
@@ -495,7 +495,7 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("token from duplicate sub: %d key %q", r.Status, up.Key)
 				}
 			}},
-		{name: "devtoken/invalid UTF-8 sub becomes U+FFFD", send: post("/api/dev/token", "", "application/json", "{\"sub\":\"\xff\"}"), status: 200},
+		{name: "devtoken/invalid UTF-8 sub", send: post("/api/dev/token", "", "application/json", "{\"sub\":\"\xff\"}"), status: 400, code: "invalid_json"},
 		{name: "devtoken/129-byte sub", send: post("/api/dev/token", "", "application/json", `{"sub":"`+strings.Repeat("a", 129)+`"}`), status: 400, code: "invalid_request"},
 		{name: "devtoken/null", send: post("/api/dev/token", "", "application/json", `null`), status: 400, code: "invalid_request"},
 		{name: "devtoken/array", send: post("/api/dev/token", "", "application/json", `[]`), status: 400, code: "invalid_json"},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -52,6 +53,11 @@ func decodeJSON(c echo.Context, v any) error {
 }
 
 func decodeStrict(body []byte, v any) error {
+	// encoding/json would replace invalid UTF-8 with U+FFFD, so what is
+	// stored would not be what was sent.
+	if !utf8.Valid(body) {
+		return errInvalidJSON
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -71,9 +77,11 @@ func decodeStrict(body []byte, v any) error {
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		return invalidRequest(fmt.Sprintf("Unknown field %.64s.", name))
 	default:
-		return newError(http.StatusBadRequest, "invalid_json", "The body is not a single valid JSON object.")
+		return errInvalidJSON
 	}
 }
+
+var errInvalidJSON = newError(http.StatusBadRequest, "invalid_json", "The body is not a single valid JSON object in UTF-8.")
 
 func jsonKind(goKind string) string {
 	switch goKind {
