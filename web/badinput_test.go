@@ -8,7 +8,7 @@ package web
 //
 // The http.Server limits of app.go (MaxHeaderBytes 32 KiB, ReadHeaderTimeout,
 // ReadTimeout) are not in this harness; the real binary is tested against
-// them in ../crash_test.go (TestHostileClientsAgainstBinary).
+// them in ../e2e_crash_test.go (TestHostileClientsAgainstBinary).
 
 import (
 	"bufio"
@@ -750,7 +750,7 @@ func TestBadInputReplays(t *testing.T) {
 // Bodies that trickle in are cut by the http.Server's ReadTimeout and get a
 // 4xx, never a hang or a 5xx, on every route that reads a body; the server
 // answers others meanwhile. The timeouts here are short stand-ins for
-// app.go's (not exported); ../crash_test.go checks the real binary's.
+// app.go's (not exported); ../e2e_crash_test.go checks the real binary's.
 func TestBadInputSlowBodies(t *testing.T) {
 	h := newHarness(t)
 	srv := httptest.NewUnstartedServer(h.Server)
