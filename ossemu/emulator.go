@@ -1,16 +1,36 @@
 // Package ossemu is a local emulator of the parts of Alibaba Cloud OSS that
-// ossgate uses: PostObject with V1 and V4 signed POST policies, PutObject
-// through V1 and V4 presigned URLs, upload callbacks signed with an RSA key,
-// and serving stored objects back.
+// ossgate uses, close enough that the official Go SDK (v2) works against it
+// unchanged (path style, static or STS credentials, V4 or V1 signing):
 //
-// It is written from the OSS documentation, with the standard library only
-// and no code shared with the rest of ossgate, so that uploading to it
-// cross-checks ossgate's signing, policies and callback handling.
+//   - Authentication: V4 (OSS4-HMAC-SHA256) and V1 signatures in the
+//     Authorization header and in presigned URLs, with STS tokens; header
+//     signatures more than 15 minutes off the emulator's clock are refused
+//     as RequestTimeTooSkewed. PostObject forms signed with V1 or V4 POST
+//     policies, whose conditions are checked.
+//   - Objects: PostObject, PutObject, GetObject (ranges, conditional
+//     requests, response-* overrides on signed requests), HeadObject,
+//     DeleteObject, ListObjectsV2; x-oss-forbid-overwrite on PostObject,
+//     PutObject and multipart uploads, race-free. Stored objects are served
+//     with X-Content-Type-Options: nosniff.
+//   - Multipart uploads: Initiate, UploadPart (also presigned), ListParts,
+//     Complete (x-oss-complete-all too), Abort, ListMultipartUploads; parts
+//     stream to disk and are joined on disk.
+//   - Upload callbacks on PostObject, PutObject and CompleteMultipartUpload,
+//     signed with an RSA key, answered 203 CallbackFailed when they fail.
+//   - Bucket: GetBucketInfo; CORS rules (Config.CORS, then
+//     Get/Put/DeleteBucketCors) evaluated as OSS does on preflights and
+//     actual requests.
+//   - The bucket is private unless Config.PublicRead. Errors are OSS's XML
+//     documents (base64 in x-oss-err for HEAD), and every answer carries
+//     x-oss-request-id and the emulator's Date (shifted by ClockOffset).
 //
-// One bucket, addressed path-style: POST / uploads a form, PUT /{key} a
-// presigned body, GET /{key} reads (an object path may also start with the
-// bucket's name, /{bucket}/{key}, as the SDKs send it with path style);
-// GET /_ossemu/callback_pub_key.pem is the key callbacks are signed with.
+// It is written from the OSS documentation and the SDK's signer, with the
+// standard library only and no code shared with the rest of ossgate, so
+// that using it cross-checks ossgate's signing, policies and callbacks.
+//
+// One bucket, addressed path-style: an object is /{key} or, as the SDKs
+// send it, /{bucket}/{key}; the bucket is / or /{bucket}/. GET
+// /_ossemu/callback_pub_key.pem is the key callbacks are signed with.
 package ossemu
 
 import (
@@ -66,10 +86,23 @@ type Config struct {
 	Key *rsa.PrivateKey
 	// MaxObjectSize is the largest upload accepted; 0 means 5 GiB.
 	MaxObjectSize int64
-	// Now is the clock for policy expiry; nil means time.Now.
+	// Now is OSS's clock, for policy and URL expiry, signature skew and
+	// Date headers; nil means time.Now.
 	Now func() time.Time
 	// Logger gets one line per request; nil discards.
 	Logger *slog.Logger
+	// PublicRead makes the bucket public-read: GetObject and HeadObject
+	// need no signature. If false, the bucket is private, as a bucket
+	// serving ossgate should be, and reads need a signed request or URL.
+	PublicRead bool
+	// CORS is the bucket's initial CORS configuration, changed later by
+	// PutBucketCors and DeleteBucketCors. If nil, the bucket has none: a
+	// preflight is refused and no answer carries CORS headers.
+	CORS []CORSRule
+	// ClockOffset is added to the emulator's clock (Now), as seen in its
+	// Date headers, signature skew checks and expiry checks: a way to test
+	// how a client copes with a skewed OSS clock. 0 is none.
+	ClockOffset time.Duration
 }
 
 // Emulator is a one-bucket OSS emulator. Its methods are safe for
@@ -87,6 +120,9 @@ type Emulator struct {
 	now             func() time.Time
 	log             *slog.Logger
 	srv             *http.Server
+	created         time.Time // the bucket's creation date
+	cors            corsConfig
+	mp              multipartState
 
 	mu        sync.Mutex
 	publicURL string
@@ -105,6 +141,9 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if cfg.CallbackTimeout < 0 || cfg.MaxObjectSize < 0 {
 		problems = append(problems, errors.New("ossemu: CallbackTimeout and MaxObjectSize must not be negative"))
+	}
+	if err := validateCORS(cfg.CORS); err != nil {
+		problems = append(problems, fmt.Errorf("ossemu: Config.CORS: %w", err))
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
@@ -143,6 +182,17 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if off := cfg.ClockOffset; off != 0 {
+		base := e.now
+		e.now = func() time.Time { return base().Add(off) }
+	}
+	e.mp.completing = map[string]bool{}
+	if cfg.CORS != nil {
+		e.cors.put(append([]CORSRule(nil), cfg.CORS...), false)
+	}
+	if e.created, err = bucketCreated(cfg.Dir, e.now()); err != nil {
+		return nil, fmt.Errorf("ossemu: %w", err)
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -319,8 +369,8 @@ func (e *Emulator) pubKeyURLFor(r *http.Request) string {
 	return e.baseURL(r) + PubKeyPath
 }
 
-// serveHTTP routes a request. Every answer carries a request id and the CORS
-// headers, errors included.
+// serveHTTP answers a request. Every answer carries a request id, OSS's
+// Date and the bucket's CORS headers, errors included.
 func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := newRequestID()
@@ -328,28 +378,12 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := rec.Header()
 	h.Set("x-oss-request-id", reqID)
 	h.Set("Server", "AliyunOSS")
-	setCORS(h, r)
-
-	var oerr *ossError
-	p := r.URL.Path
-	switch {
-	case r.Method == http.MethodOptions:
-		oerr = preflight(rec, r)
-	case p == PubKeyPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		e.servePubKey(rec, r)
-	case r.Method == http.MethodPost:
-		if p == "/" || p == "/"+e.cfg.Bucket || p == "/"+e.cfg.Bucket+"/" {
-			oerr = e.postObject(rec, r, reqID)
-		} else {
-			oerr = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "PostObject is a POST to the bucket root, /, not to an object path.")
-		}
-	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		oerr = e.getObject(rec, r)
-	case r.Method == http.MethodPut:
-		oerr = e.putObject(rec, r, reqID)
-	default:
-		oerr = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "The specified method is not allowed against this resource.")
+	h.Set("Date", e.now().UTC().Format(http.TimeFormat))
+	if r.Method != http.MethodOptions {
+		e.applyCORS(h, r)
 	}
+
+	oerr := e.route(rec, r, reqID)
 	if oerr != nil {
 		if rec.wrote {
 			e.log.Error("ossemu: error after the response started", "code", oerr.Code, "msg", oerr.Message)
@@ -358,20 +392,11 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, r, reqID, oerr)
 		}
 	}
-	attrs := []any{"method", r.Method, "path", p, "status", rec.status, "request_id", reqID, "dur", time.Since(start)}
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "request_id", reqID, "dur", time.Since(start)}
 	if rec.code != "" {
 		attrs = append(attrs, "code", rec.code, "msg", oerr.Message)
 	}
 	e.log.Info("ossemu request", attrs...)
-}
-
-func preflight(w http.ResponseWriter, r *http.Request) *ossError {
-	if !corsMethodAllowed(r.Header.Get("Access-Control-Request-Method")) {
-		return accessDenied("CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.")
-	}
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusOK)
-	return nil
 }
 
 func (e *Emulator) servePubKey(w http.ResponseWriter, r *http.Request) {

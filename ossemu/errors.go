@@ -2,6 +2,7 @@ package ossemu
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -26,6 +27,15 @@ const (
 	CodeNotImplemented        = "NotImplemented"
 	CodeCallbackFailed        = "CallbackFailed"
 	CodeInternalError         = "InternalError"
+	CodeRequestTimeTooSkewed  = "RequestTimeTooSkewed"
+	CodeFileAlreadyExists     = "FileAlreadyExists"
+	CodeNoSuchUpload          = "NoSuchUpload"
+	CodeInvalidPart           = "InvalidPart"
+	CodeInvalidPartOrder      = "InvalidPartOrder"
+	CodeMalformedXML          = "MalformedXML"
+	CodeAccessForbidden       = "AccessForbidden"
+	CodeNoSuchCORSConfig      = "NoSuchCORSConfiguration"
+	CodeInvalidRequest        = "InvalidRequest"
 )
 
 // ossError is one OSS-style failure: the HTTP status and the Code and Message
@@ -38,6 +48,9 @@ type ossError struct {
 	// does, so a client can find where its signer differs. Optional.
 	StringToSign     string
 	CanonicalRequest string
+	// More elements of the XML body, e.g. RequestTime and ServerTime of
+	// RequestTimeTooSkewed. Optional.
+	Extra [][2]string
 }
 
 func (e *ossError) Error() string { return e.Code + ": " + e.Message }
@@ -52,6 +65,14 @@ func accessDenied(msg string) *ossError {
 
 func invalidArgument(msg string) *ossError {
 	return newError(http.StatusBadRequest, CodeInvalidArgument, msg)
+}
+
+func malformedXML() *ossError {
+	return newError(http.StatusBadRequest, CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
+}
+
+func notImplemented(what string) *ossError {
+	return newError(http.StatusNotImplemented, CodeNotImplemented, what+" is not implemented by the emulator.")
 }
 
 func internalError(msg string) *ossError {
@@ -86,13 +107,18 @@ func writeXMLElem(b *bytes.Buffer, name, value string) {
 // writeError sends e as OSS does: XML body, application/xml, the request id
 // header (already set by ServeHTTP).
 func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *ossError) {
-	body := errorXML(e.Code, e.Message, reqID, r.Host,
-		[2]string{"StringToSign", e.StringToSign}, [2]string{"CanonicalRequest", e.CanonicalRequest})
+	extra := append([][2]string{{"StringToSign", e.StringToSign}, {"CanonicalRequest", e.CanonicalRequest}}, e.Extra...)
+	body := errorXML(e.Code, e.Message, reqID, r.Host, extra...)
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
+	if r.Method == http.MethodHead {
+		// A HEAD answer has no body: OSS sends the error document base64
+		// in x-oss-err, where the SDKs read the code from.
+		h.Set("x-oss-err", base64.StdEncoding.EncodeToString(body))
+		w.WriteHeader(e.Status)
+		return
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.Status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	_, _ = w.Write(body)
 }

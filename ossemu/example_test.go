@@ -26,6 +26,7 @@ func Example() {
 		Region:      "cn-hangzhou",
 		Credentials: map[string]string{"LTAIexample": "secret"},
 		Dir:         dir,
+		PublicRead:  true, // so that a plain GET reads the object back
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -32,13 +32,41 @@ func (e *Emulator) objectPath(key string) string {
 	return "/" + key
 }
 
-// getObject serves GET and HEAD /{key} (or /{bucket}/{key}): the stored
-// bytes with the Content-Type, ETag and headers they were uploaded with.
-// Range and conditional requests come from http.ServeContent.
-func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request) *ossError {
-	key := e.objectKey(r.URL.Path)
-	if key == "" {
-		return newError(http.StatusNotImplemented, CodeNotImplemented, "Listing the bucket is not implemented by the emulator.")
+// responseOverrides are the query parameters with which a signed GetObject
+// chooses response headers, and the header each sets.
+var responseOverrides = map[string]string{
+	"response-content-type":        "Content-Type",
+	"response-content-disposition": "Content-Disposition",
+	"response-content-language":    "Content-Language",
+	"response-content-encoding":    "Content-Encoding",
+	"response-cache-control":       "Cache-Control",
+	"response-expires":             "Expires",
+}
+
+// getOperations are sub-resources that make a GET or HEAD of an object some
+// other operation (GetObjectACL, GetObjectTagging, ...); none is emulated,
+// and answering one with the object's bytes would mislead the caller.
+// ListParts (uploadId) is routed before GetObject.
+var getOperations = []string{"acl", "tagging", "symlink", "restore", "x-oss-process", "uploads"}
+
+// getObject serves GetObject and HeadObject (HEAD, also ?objectMeta): the
+// stored bytes with the Content-Type, ETag and headers they were uploaded
+// with. The request must be signed (Authorization header or presigned URL)
+// unless Config.PublicRead. Range and conditional requests come from
+// http.ServeContent.
+func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request, q map[string]string, key string) *ossError {
+	for _, op := range getOperations {
+		if _, ok := q[op]; ok {
+			return notImplemented(r.Method + " ?" + op)
+		}
+	}
+	auth, oerr := e.authenticate(r, q, key)
+	if oerr != nil {
+		return oerr
+	}
+	signed := auth.Version != ""
+	if !signed && !e.cfg.PublicRead {
+		return accessDenied("You have no right to access this object because of bucket acl.")
 	}
 	f, meta, err := e.store.open(key)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -56,8 +84,20 @@ func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request) *ossError {
 	h.Set("Content-Type", meta.ContentType)
 	h.Set("ETag", `"`+meta.ETag+`"`)
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(meta.CRC64, 10))
-	h.Set("x-oss-object-type", "Normal")
+	h.Set("x-oss-object-type", meta.objectType())
 	h.Set("x-oss-storage-class", "Standard")
+	// A stored upload is never sniffed into something the uploader did not
+	// declare (an HTML page from a "text/plain" upload).
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Signed requests may choose response headers, as OSS documents; the
+	// emulator ignores the parameters on anonymous ones.
+	if signed {
+		for param, header := range responseOverrides {
+			if v, ok := q[param]; ok {
+				h.Set(header, v)
+			}
+		}
+	}
 	http.ServeContent(w, r, "", meta.LastModified, f)
 	return nil
 }

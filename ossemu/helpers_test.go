@@ -31,7 +31,7 @@ import (
 )
 
 // The tests sign their forms themselves, from the formulas of
-// shared/vectors/README.md, not with the emulator's code.
+// policy/testdata/README.md, not with the emulator's code.
 const (
 	testBucket = "examplebucket"
 	testRegion = "oss-cn-hangzhou" // the emulator must drop the "oss-" for V4
@@ -71,6 +71,10 @@ func newEnv(t *testing.T, mod func(*Config)) *testEnv {
 		Dir:            t.TempDir(),
 		Key:            testKey(),
 		Now:            func() time.Time { return testNow },
+		// The older tests read objects back unsigned, as a public-read
+		// bucket allows; tests of the private default turn it off.
+		PublicRead: true,
+		CORS:       []CORSRule{DefaultCORSRule("https://app.example")},
 	}
 	if mod != nil {
 		mod(&cfg)

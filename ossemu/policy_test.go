@@ -3,7 +3,6 @@ package ossemu
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -179,13 +178,12 @@ func FuzzParsePolicy(f *testing.F) {
 		`[]`, `null`, `{}`, ``, `{"expiration":"2026-11-24T09:30:00Z","conditions":[123,null,"s",{"a":null}]}`,
 		`{"expiration":"2026-11-24T09:30:00Z","conditions":[["content-length-range",9223372036854775807,9223372036854775808]]}`,
 	}
-	if raw, err := readVectorsOptional("post-policy.json"); err == nil {
-		var v struct{ Cases []struct{ PolicyJSON string } }
-		if json.Unmarshal(raw, &v) == nil {
-			for _, c := range v.Cases {
-				seeds = append(seeds, c.PolicyJSON)
-			}
-		}
+	var v struct{ Cases []struct{ PolicyJSON string } }
+	if err := json.Unmarshal(readVectors(f, "post-policy.json"), &v); err != nil {
+		f.Fatalf("post-policy.json: %v", err)
+	}
+	for _, c := range v.Cases {
+		seeds = append(seeds, c.PolicyJSON)
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -217,8 +215,4 @@ func FuzzParsePolicy(f *testing.F) {
 		_, _, _ = p.sizeRange()
 		_ = p.expired(time.Now())
 	})
-}
-
-func readVectorsOptional(name string) ([]byte, error) {
-	return os.ReadFile("../../shared/vectors/" + name)
 }

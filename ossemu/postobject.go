@@ -139,6 +139,15 @@ func (e *Emulator) postObject(w http.ResponseWriter, r *http.Request, reqID stri
 			custom[k] = v // a form field wins over callback-var
 		}
 	}
+	forbidOverwrite, oerr := parseForbidOverwrite(f["x-oss-forbid-overwrite"])
+	if oerr != nil {
+		return oerr
+	}
+	// Refused before the file is read when the key is already taken; the
+	// commit checks again, atomically, for a race with another upload.
+	if forbidOverwrite && e.store.exists(key) {
+		return fileAlreadyExists()
+	}
 	wantMD5, hasMD5 := f["content-md5"]
 	if hasMD5 {
 		if oerr := checkContentMD5(wantMD5); oerr != nil {
@@ -171,9 +180,8 @@ func (e *Emulator) postObject(w http.ResponseWriter, r *http.Request, reqID stri
 		Headers:      storedHeaders(f),
 		LastModified: e.now().UTC(),
 	}
-	if err := obj.commit(e.store, meta); err != nil {
-		e.log.Error("ossemu: storing object failed", "key", key, "err", err)
-		return internalError("Storing the object failed.")
+	if oerr := e.commitObject(obj, meta, forbidOverwrite); oerr != nil {
+		return oerr
 	}
 
 	obj.setHeaders(w.Header())
@@ -315,11 +323,11 @@ func md5Mismatch() *ossError {
 	return newError(http.StatusBadRequest, CodeInvalidDigest, "The Content-MD5 you specified did not match what we received.")
 }
 
-func (o *received) commit(s *store, meta objectMeta) error {
+func (o *received) commit(s *store, meta objectMeta, noOverwrite bool) error {
 	if err := o.file.Close(); err != nil {
 		return err
 	}
-	if err := s.commit(o.file.Name(), meta); err != nil {
+	if err := s.commit(o.file.Name(), meta, noOverwrite); err != nil {
 		return err
 	}
 	o.committed = true

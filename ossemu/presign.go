@@ -44,6 +44,9 @@ var v1SignedParams = map[string]bool{
 	"response-content-disposition": true, "response-content-encoding": true, "restore": true,
 	"callback": true, "callback-var": true, "versions": true, "versioning": true, "versionId": true,
 	"sequential": true, "continuation-token": true, "regionList": true, "cloudboxes": true, "symlink": true,
+	// Sub-resources of the bucket operations the emulator serves, which the
+	// SDK signs as SubResource.
+	"cors": true,
 }
 
 // parseQuery decodes a query string ("+" is a space, as the SDKs sign it).
@@ -69,37 +72,6 @@ func parseQuery(raw string) (map[string]string, *ossError) {
 		q[k] = v
 	}
 	return q, nil
-}
-
-// verifyPresigned authenticates a request signed in its query string for
-// key: V4 (x-oss-signature-version, x-oss-credential, ...) or V1
-// (OSSAccessKeyId, Expires, Signature). It is written from the OSS
-// documentation and the rules of the official Go SDK's signer (authQuery),
-// not from ossgate's signer, so the two cross-check each other.
-func (e *Emulator) verifyPresigned(r *http.Request, q map[string]string, key string) (postAuth, *ossError) {
-	has := func(names ...string) bool {
-		for _, n := range names {
-			if _, ok := q[n]; ok {
-				return true
-			}
-		}
-		return false
-	}
-	isV4, isV1 := has(qV4Version, qV4Credential, qV4Signature), has(qV1KeyID, qV1Signature)
-	authz := r.Header.Get("Authorization") != ""
-	switch {
-	case authz && (isV4 || isV1):
-		return postAuth{}, invalidArgument("A request carries its signature in the URL or in the Authorization header, not in both.")
-	case isV4:
-		return e.verifyPresignedV4(r, q, key)
-	case isV1:
-		return e.verifyPresignedV1(r, q, key)
-	case authz:
-		return postAuth{}, newError(http.StatusNotImplemented, CodeNotImplemented, "Requests signed in the Authorization header are not emulated; use a presigned URL.")
-	default:
-		// The emulated bucket is private: an unsigned PUT is refused.
-		return postAuth{}, accessDenied("You have no right to access this object because of bucket acl.")
-	}
 }
 
 // presignedToken is the STS token of a presigned request: the query
@@ -155,7 +127,7 @@ func (e *Emulator) verifyPresignedV4(r *http.Request, q map[string]string, key s
 	if sig == "" {
 		return postAuth{}, accessDenied("The presigned URL has no x-oss-signature.")
 	}
-	creq := e.v4CanonicalRequest(r, q, key, payload)
+	creq := e.v4CanonicalRequest(r, q, key, q[qV4Additional], payload)
 	sum := sha256.Sum256([]byte(creq))
 	sts := v4Algorithm + "\n" + q[qV4Date] + "\n" +
 		day + "/" + region + "/" + v4Service + "/" + v4Terminator + "\n" + hex.EncodeToString(sum[:])
@@ -173,8 +145,10 @@ func (e *Emulator) verifyPresignedV4(r *http.Request, q map[string]string, key s
 // encoded name, "name" alone for an empty value, joined by "&"; the canonical
 // headers ("name:value\n" for content-type, content-md5, every x-oss-* header
 // and the additional headers present, lower-case names, trimmed values,
-// sorted); x-oss-additional-headers as sent; the hashed payload.
-func (e *Emulator) v4CanonicalRequest(r *http.Request, q map[string]string, key, payload string) string {
+// sorted); the additional headers as signed (x-oss-additional-headers of a
+// presigned URL, AdditionalHeaders of an Authorization header); the hashed
+// payload. Presigned URLs and Authorization headers share it, as in the SDK.
+func (e *Emulator) v4CanonicalRequest(r *http.Request, q map[string]string, key, additional, payload string) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
 	b.WriteString(uriEncode("/"+e.cfg.Bucket+"/"+key, false) + "\n")
@@ -198,7 +172,6 @@ func (e *Emulator) v4CanonicalRequest(r *http.Request, q map[string]string, key,
 	}
 	b.WriteString("\n")
 
-	additional := q[qV4Additional]
 	extra := map[string]bool{}
 	for _, h := range strings.Split(additional, ";") {
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
@@ -282,7 +255,7 @@ func (e *Emulator) verifyPresignedV1(r *http.Request, q map[string]string, key s
 	if e.now().Unix() > expires {
 		return postAuth{}, accessDenied("Request has expired.")
 	}
-	sts := e.v1StringToSign(r, q, key)
+	sts := e.v1StringToSign(r, q, key, q[qV1Expires])
 	if !constantTimeEqual(v1Signature(secret, sts), sig) {
 		oerr := signatureMismatch()
 		oerr.StringToSign = sts
@@ -291,14 +264,15 @@ func (e *Emulator) verifyPresignedV1(r *http.Request, q map[string]string, key s
 	return postAuth{AccessKeyID: id, Version: "V1"}, nil
 }
 
-// v1StringToSign is method, Content-MD5, Content-Type and Expires, each
-// followed by "\n"; then the x-oss-* headers ("name:value\n", lower-case,
+// v1StringToSign is method, Content-MD5, Content-Type and date (Expires of a
+// presigned URL, the Date header of an Authorization header), each followed
+// by "\n"; then the x-oss-* headers ("name:value\n", lower-case,
 // sorted); then the resource "/{bucket}/{key}", not encoded, followed by
 // "?" and the signed sub-resources and x-oss-* parameters (decoded, sorted,
 // "name=value" or "name", joined by "&") when there are any.
-func (e *Emulator) v1StringToSign(r *http.Request, q map[string]string, key string) string {
+func (e *Emulator) v1StringToSign(r *http.Request, q map[string]string, key, date string) string {
 	var b strings.Builder
-	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + q[qV1Expires] + "\n")
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
 	b.WriteString(canonicalHeaders(r.Header, func(name string) bool { return strings.HasPrefix(name, "x-oss-") }))
 	b.WriteString("/" + e.cfg.Bucket + "/" + key)
 	var names []string

@@ -160,7 +160,7 @@ func TestPresignedCanonicalV4(t *testing.T) {
 		t.Fatal(oerr)
 	}
 	q["x-oss-additional-headers"] = "content-disposition;host"
-	got := emu.v4CanonicalRequest(r, q, emu.objectKey(r.URL.Path), unsignedPayload)
+	got := emu.v4CanonicalRequest(r, q, emu.objectKey(r.URL.Path), q["x-oss-additional-headers"], unsignedPayload)
 	want := "PUT\n" +
 		"/bucket/a%20b/%E7%85%A7%2Bx.txt\n" +
 		"a&b=2&c=%2F%20%2B&x-oss-additional-headers=content-disposition%3Bhost\n" +
@@ -183,7 +183,7 @@ func TestPresignedStringToSignV1(t *testing.T) {
 	if oerr != nil {
 		t.Fatal(oerr)
 	}
-	got := emu.v1StringToSign(r, q, emu.objectKey(r.URL.Path))
+	got := emu.v1StringToSign(r, q, emu.objectKey(r.URL.Path), q["Expires"])
 	want := "PUT\nmd5\nimage/png\n99\nx-oss-callback:cb\n/bucket/a b+c.txt?acl&security-token=t+1&x-oss-process=p"
 	if got != want {
 		t.Errorf("string to sign\n got %q\nwant %q", got, want)

@@ -6,35 +6,25 @@ import (
 )
 
 // putOperations are sub-resources that make a PUT some other operation than
-// PutObject (PutObjectACL, AppendObject, UploadPart, ...); none is emulated,
-// and treating one as PutObject would overwrite the object with its body.
+// PutObject (PutObjectACL, AppendObject, ...); none is emulated, and
+// treating one as PutObject would overwrite the object with its body.
+// UploadPart (partNumber and uploadId together) is routed before the check.
 var putOperations = []string{"acl", "tagging", "symlink", "append", "position", "uploadId", "partNumber", "uploads", "restore", "objectMeta"}
 
-// putObject handles PutObject authorised by a presigned URL: authenticate,
-// stream the body to disk, commit, then answer or call back.
-func (e *Emulator) putObject(w http.ResponseWriter, r *http.Request, reqID string) *ossError {
-	key := e.objectKey(r.URL.Path)
-	if key == "" {
-		return newError(http.StatusNotImplemented, CodeNotImplemented, "PutBucket is not implemented by the emulator.")
-	}
-	q, oerr := parseQuery(r.URL.RawQuery)
-	if oerr != nil {
-		return oerr
-	}
-	for _, op := range putOperations {
-		if _, ok := q[op]; ok {
-			return newError(http.StatusNotImplemented, CodeNotImplemented, "PUT ?"+op+" is not implemented by the emulator; only PutObject is.")
-		}
-	}
-	if _, oerr := e.verifyPresigned(r, q, key); oerr != nil {
-		return oerr
-	}
-	if oerr := validateKey(key); oerr != nil {
-		return oerr
-	}
+// putObject handles PutObject, signed in the Authorization header or
+// presigned (checked by route with the key): stream the body to disk,
+// commit, then answer or call back.
+func (e *Emulator) putObject(w http.ResponseWriter, r *http.Request, q map[string]string, key, reqID string) *ossError {
 	cb, custom, oerr := putCallback(r, q)
 	if oerr != nil {
 		return oerr
+	}
+	forbidOverwrite, oerr := parseForbidOverwrite(r.Header.Get("x-oss-forbid-overwrite"))
+	if oerr != nil {
+		return oerr
+	}
+	if forbidOverwrite && e.store.exists(key) {
+		return fileAlreadyExists()
 	}
 	md5s := r.Header.Values("Content-MD5")
 	if len(md5s) > 0 {
@@ -72,9 +62,8 @@ func (e *Emulator) putObject(w http.ResponseWriter, r *http.Request, reqID strin
 		Headers:      storedHeaders(headerForm(r.Header)),
 		LastModified: e.now().UTC(),
 	}
-	if err := obj.commit(e.store, meta); err != nil {
-		e.log.Error("ossemu: storing object failed", "key", key, "err", err)
-		return internalError("Storing the object failed.")
+	if oerr := e.commitObject(obj, meta, forbidOverwrite); oerr != nil {
+		return oerr
 	}
 
 	obj.setHeaders(w.Header())

@@ -28,6 +28,7 @@ type sdkOpts struct {
 	v1                bool
 	id, secret, token string
 	additionalHeaders []string
+	clientOpts        []func(*oss.Options)
 }
 
 func sdkClient(env *testEnv, o sdkOpts) *oss.Client {
@@ -46,7 +47,7 @@ func sdkClient(env *testEnv, o sdkOpts) *oss.Client {
 	if o.additionalHeaders != nil {
 		cfg = cfg.WithAdditionalHeaders(o.additionalHeaders)
 	}
-	return oss.NewClient(cfg)
+	return oss.NewClient(cfg, o.clientOpts...)
 }
 
 func presignPut(t *testing.T, c *oss.Client, req *oss.PutObjectRequest) *oss.PresignResult {

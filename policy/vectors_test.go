@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The known-answer vectors are shared with the other packages; they were
-// made with the official OSS Node SDK (see shared/vectors/README.md).
-const postPolicyVectors = "../../shared/vectors/post-policy.json"
+// The known-answer vectors were made with the official OSS Node SDK, ali-oss
+// (see testdata/README.md).
+const postPolicyVectors = "testdata/post-policy.json"
 
 type postPolicyCase struct {
 	Name            string `json:"name"`
@@ -40,15 +38,12 @@ type postPolicyCase struct {
 	Signature      string `json:"signature"`
 }
 
-// loadPostPolicyVectors skips when the shared directory is absent on a
-// developer's machine, but never under CI, where a missing file would
-// otherwise turn the known-answer tests silently green.
+// loadPostPolicyVectors fails, never skips, when the file is missing: the
+// repository carries it, and a skip would turn the known-answer tests
+// silently green.
 func loadPostPolicyVectors(t testing.TB) []postPolicyCase {
 	t.Helper()
 	data, err := os.ReadFile(postPolicyVectors)
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
-		t.Skipf("%s not found (set CI to make this fatal)", postPolicyVectors)
-	}
 	if err != nil {
 		t.Fatalf("reading vectors: %v", err)
 	}

@@ -55,8 +55,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case errors.As(err, &ae):
 		case errors.As(err, &he):
 			code, ok := echoStatusCodes[he.Code]
-			if !ok {
-				code = "error"
+			switch {
+			case ok:
+			case he.Code >= 500:
+				code = "internal"
+			default:
+				code = "invalid_request"
 			}
 			msg := http.StatusText(he.Code)
 			if m, ok := he.Message.(string); ok && he.Code < 500 {

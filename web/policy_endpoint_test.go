@@ -249,7 +249,7 @@ func TestPolicyRejections(t *testing.T) {
 		{"no content type", h, valid, "", good, 415, "unsupported_media_type"},
 		{"unknown field", h, valid, "application/json", `{"filename":"a.jpg","size":1,"contentType":"image/jpeg","key":"mine"}`, 400, "invalid_request"},
 		{"missing filename", h, valid, "application/json", `{"size":1,"contentType":"image/jpeg"}`, 400, "invalid_request"},
-		{"missing size", h, valid, "application/json", `{"filename":"a.jpg","contentType":"image/jpeg"}`, 422, "empty_file"},
+		{"missing size", h, valid, "application/json", `{"filename":"a.jpg","contentType":"image/jpeg"}`, 400, "invalid_request"}, // absent, not 0
 		{"missing content type", h, valid, "application/json", `{"filename":"a.jpg","size":1}`, 400, "invalid_request"},
 		{"size zero", h, valid, "application/json", `{"filename":"a.jpg","size":0,"contentType":"image/jpeg"}`, 422, "empty_file"},
 		{"size negative", h, valid, "application/json", `{"filename":"a.jpg","size":-5,"contentType":"image/jpeg"}`, 400, "invalid_request"},

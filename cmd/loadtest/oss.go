@@ -16,8 +16,8 @@ import (
 
 // This file plays OSS after an upload: from a policy answer it renders the
 // callback body the policy asks for (internal/osstest) and signs it as OSS
-// does. It is written from the OSS documentation (and
-// ../shared/vectors/README.md), not with ossgate's product packages, so the
+// does. It is written from the OSS documentation (see
+// policy/testdata/README.md), not with ossgate's product packages, so the
 // load test talks to the binary like OSS would.
 
 // ossObject is what OSS knows after storing an object.
