@@ -154,7 +154,12 @@ func (a *app) startEmulator() error {
 		Region:      c.Region,
 		Credentials: map[string]string{c.Credentials.AccessKeyID: c.Credentials.AccessKeySecret},
 		Dir:         c.LocalOSSDir,
-		Logger:      a.log.With("component", "ossemu"),
+		// Like the bucket CORS rule a real deployment needs: the demo
+		// page's own origins and the configured ones, nothing else.
+		CORS: []ossemu.CORSRule{ossemu.DefaultCORSRule(a.pageOrigins()...)},
+		// The demo page still links objects directly.
+		PublicRead: true,
+		Logger:     a.log.With("component", "ossemu"),
 	})
 	if err != nil {
 		return fmt.Errorf("local OSS emulator: %w", err)
@@ -178,6 +183,18 @@ func (a *app) startEmulator() error {
 		c.PublicURL = "http://localhost:" + port
 	}
 	return nil
+}
+
+// pageOrigins are the origins browsers may upload to the emulator from:
+// the API's own (as localhost and 127.0.0.1), the public URL's, and
+// OSSGATE_CORS_ORIGINS.
+func (a *app) pageOrigins() []string {
+	_, port, _ := net.SplitHostPort(a.ln.Addr().String())
+	origins := []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
+	if u, err := url.Parse(a.cfg.PublicURL); err == nil && !a.cfg.publicURLDefaulted {
+		origins = append(origins, u.Scheme+"://"+u.Host)
+	}
+	return append(origins, a.cfg.CORSOrigins...)
 }
 
 // serve answers requests until ctx is done, then lets in-flight requests

@@ -107,7 +107,11 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 		if _, _, err := net.SplitHostPort(c.LocalOSSAddr); err != nil {
 			bad("OSSGATE_LOCAL_OSS_ADDR", "must be host:port, e.g. 127.0.0.1:9000")
 		}
-		c.Credentials = policy.Credentials{AccessKeyID: "LOCAL" + randomHex(8), AccessKeySecret: randomHex(24)}
+		// Fixed ones let a developer's own SDK code talk to the emulator.
+		c.Credentials = policy.Credentials{
+			AccessKeyID:     env("OSSGATE_LOCAL_OSS_ACCESS_KEY_ID", "LOCAL"+randomHex(8)),
+			AccessKeySecret: env("OSSGATE_LOCAL_OSS_ACCESS_KEY_SECRET", randomHex(24)),
+		}
 	}
 
 	c.Bucket = env("OSS_BUCKET", "")
