@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -29,7 +31,34 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 {
+		cmd, ok := commands[os.Args[1]]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "ossgate: unknown command %q; commands: %s (none runs the server)\n", os.Args[1], commandNames())
+			os.Exit(2)
+		}
+		os.Exit(cmd.run(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(ctx, os.Getenv, os.Stderr))
+}
+
+// command is an operator tool run as `ossgate NAME args…`, with the same
+// environment as the server. run returns the exit status.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int
+}
+
+// commands are registered by the files that implement them.
+var commands = map[string]command{}
+
+func commandNames() string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // run starts ossgate and blocks until ctx is done; it returns the exit code:

@@ -60,6 +60,17 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// Register adds collectors of other components (the webhook worker's, say)
+// to the registry /metrics serves.
+func (m *Metrics) Register(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := m.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // KeyLookup is the callback.FetcherConfig.OnFetch hook.
 func (m *Metrics) KeyLookup(_ string, cached bool) {
 	if cached {
