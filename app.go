@@ -15,6 +15,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/ossclient"
 	"github.com/ossgate/ossgate/ossemu"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/static"
@@ -177,12 +178,34 @@ func (a *app) startEmulator() error {
 	if c.uploadURLDefaulted {
 		c.UploadURL = "http://" + emu.Addr()
 	}
+	if c.ossEndpointDefaulted {
+		c.OSSEndpoint = "http://" + emu.Addr()
+	}
 	c.CallbackKeyHosts = append(c.CallbackKeyHosts, emu.Addr())
 	if c.publicURLDefaulted {
 		_, port, _ := net.SplitHostPort(a.ln.Addr().String())
 		c.PublicURL = "http://localhost:" + port
 	}
 	return nil
+}
+
+// newOSSClient is ossgate's own client for its bucket: the emulator,
+// addressed path-style, in local mode.
+func newOSSClient(c Config) (*ossclient.Client, error) {
+	sv := ossclient.SignatureV4
+	if c.SignatureVer == policy.V1 {
+		sv = ossclient.SignatureV1
+	}
+	return ossclient.New(ossclient.Config{
+		AccessKeyID:      c.Credentials.AccessKeyID,
+		AccessKeySecret:  c.Credentials.AccessKeySecret,
+		SecurityToken:    c.Credentials.SecurityToken,
+		Region:           c.Region,
+		Bucket:           c.Bucket,
+		Endpoint:         c.OSSEndpoint,
+		UsePathStyle:     c.Local,
+		SignatureVersion: sv,
+	})
 }
 
 // pageOrigins are the origins browsers may upload to the emulator from:

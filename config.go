@@ -52,13 +52,15 @@ type Config struct {
 	RateLimit        web.RateLimit
 	CORSOrigins      []string
 
-	MetricsAddr string // "" serves /metrics on Addr
+	MetricsAddr     string // "" serves /metrics on Addr
+	OSSEndpoint     string // where ossgate calls OSS itself
+	CallbackConfirm string // "head": HeadObject before a record is made; "off"
 
 	LocalOSSAddr string // emulator listen address (local mode)
 	LocalOSSDir  string // where the emulator keeps objects (local mode)
 
 	// In local mode these follow the addresses actually bound.
-	uploadURLDefaulted, publicURLDefaulted bool
+	uploadURLDefaulted, publicURLDefaulted, ossEndpointDefaulted bool
 
 	warnings []string // logged at start: allowed, but probably not meant
 }
@@ -152,6 +154,25 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 	if c.Local {
 		defAddr = "127.0.0.1:8080"
 	}
+	// The API endpoint ossgate itself calls OSS at (HeadObject, multipart,
+	// deletes); browsers still use UploadURL.
+	c.OSSEndpoint = env("OSSGATE_OSS_ENDPOINT", "")
+	switch {
+	case c.OSSEndpoint != "":
+		if err := checkBaseURL(c.OSSEndpoint); err != nil {
+			bad("OSSGATE_OSS_ENDPOINT", "%v", err)
+		}
+	case c.Local:
+		c.OSSEndpoint, c.ossEndpointDefaulted = "http://"+c.LocalOSSAddr, true
+	case c.Region != "":
+		c.OSSEndpoint = "https://oss-" + c.Region + ".aliyuncs.com"
+	}
+	switch c.CallbackConfirm = env("OSSGATE_CALLBACK_CONFIRM", "head"); c.CallbackConfirm {
+	case "head", "off":
+	default:
+		bad("OSSGATE_CALLBACK_CONFIRM", "must be head or off")
+	}
+
 	c.Addr = env("OSSGATE_ADDR", defAddr)
 	if host, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("OSSGATE_ADDR", "must be host:port or :port, e.g. :8080")
