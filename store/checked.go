@@ -21,6 +21,7 @@ type backend interface {
 	// list returns at most limit+1 rows newest first, after the position
 	// when it is not nil; checked pages them.
 	list(ctx context.Context, user string, limit int, after *position) ([]Record, error)
+	sessionBackend
 	Ping(ctx context.Context) error
 	Close() error
 }

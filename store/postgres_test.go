@@ -98,7 +98,7 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "1:001_init.sql"; got != want {
+	if want := allMigrations(t, "postgres"); got != want {
 		t.Errorf("schema_migrations = %q, want %q", got, want)
 	}
 }

@@ -73,8 +73,19 @@ type Store interface {
 	// cursor for the next page ("" when there is none). cursor "" is the
 	// first page; a cursor List did not make is ErrBadCursor.
 	List(ctx context.Context, user string, limit int, cursor string) ([]Record, string, error)
+
+	Sessions
+
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Sessions hold the multipart uploads ossgate authorised (sessions.go).
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, user, uploadID string) (Session, error)
+	CloseSession(ctx context.Context, uploadID string, to SessionState) error
+	ExpiredSessions(ctx context.Context, now time.Time, limit int) ([]Session, error)
 }
 
 // Open picks the backend from dsn: a postgres:// or postgresql:// URL is

@@ -26,6 +26,7 @@ func runSuite(t *testing.T, open func(t *testing.T) Store) {
 		return s
 	}
 
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, openStore(t)) })
 	t.Run("InsertGetRoundtrip", func(t *testing.T) {
 		s := openStore(t)
 		cst := time.FixedZone("CST", 8*3600)
