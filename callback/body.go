@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ossgate/ossgate/ticket"
 )
 
 // MaxBodyBytes is the largest callback body ParseBody accepts (the HTTP
@@ -18,12 +20,20 @@ const MaxBodyBytes = 1 << 20
 
 // Body is a parsed callback body in ossgate's layout (see ParseBody).
 type Body struct {
-	Bucket, Object, ETag, MimeType string
+	Bucket, Object string
+	// ETag is OSS's ETag of the object, without quotes: 32 upper-case hex
+	// digits, and "-N" for a multipart object.
+	ETag string
+	// MimeType is the content type OSS reports: a bare "type/subtype"
+	// (ticket.PlainMediaType), as OSS gives it.
+	MimeType string
 	// Size is the object size OSS reports, never negative.
 	Size int64
 	// Ticket is the upload ticket ossgate put in the callback body.
 	Ticket string
-	// Vars are the custom x:name variables, by name without "x:"; never nil.
+	// Vars are the custom x:name variables, by name without "x:"; never
+	// nil. At most ticket.MaxVars, each name ticket.ValidVarName and each
+	// value ticket.ValidVarValue.
 	Vars map[string]string
 }
 
@@ -34,37 +44,49 @@ type Body struct {
 //	application/x-www-form-urlencoded: bucket=b&object=k&etag=E&size=123&mimeType=image%2Fjpeg&ticket=<jwt>&x%3Acaption=hi
 //
 // size may be a JSON integer or a string of decimal digits, and must fit an
-// int64. bucket, object, ticket and size are required; unknown fields are
-// ignored. A repeated field, invalid UTF-8, another content type or charset,
-// or a body over MaxBodyBytes is refused. Every error wraps
-// ErrInvalidCallback.
+// int64. bucket, object, etag, size, mimeType and ticket are required;
+// unknown fields are ignored. etag must have OSS's shape: 32 upper-case hex
+// digits, then "-N" (1 ≤ N ≤ 10000) for a multipart object; one pair of
+// surrounding double quotes, as in the HTTP ETag header, is removed.
+// mimeType must be a bare media type (ticket.PlainMediaType: no parameters,
+// at most 255 bytes). Variables are bounded as the policy bounds them: at
+// most ticket.MaxVars, names [a-z0-9_]{1,32}, values ticket.ValidVarValue.
+// A repeated field, invalid UTF-8, another content type or charset, or a
+// body over MaxBodyBytes is refused. Every error wraps ErrInvalidCallback.
 func ParseBody(contentType string, body []byte) (Body, error) {
 	if len(body) > MaxBodyBytes {
 		return Body{}, errorf(ErrInvalidCallback, "body over %d bytes", MaxBodyBytes)
 	}
-	mt, params, err := mime.ParseMediaType(contentType)
+	format, err := BodyFormat(contentType)
 	if err != nil {
-		return Body{}, errorf(ErrInvalidCallback, "bad content type %s", quote(contentType))
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return Body{}, errorf(ErrInvalidCallback, "unsupported charset %s", quote(cs))
+		return Body{}, err
 	}
 	if !utf8.Valid(body) {
 		return Body{}, errorf(ErrInvalidCallback, "body is not valid UTF-8")
 	}
-	var b Body
-	switch mt {
-	case "application/json":
-		b, err = parseJSONBody(body)
-	case "application/x-www-form-urlencoded":
-		b, err = parseFormBody(string(body))
-	default:
-		return Body{}, errorf(ErrInvalidCallback, "unsupported content type %s", quote(mt))
+	if format == ticket.BodyJSON {
+		return parseJSONBody(body)
 	}
+	return parseFormBody(string(body))
+}
+
+// BodyFormat returns the body format a callback's Content-Type names,
+// ticket.BodyJSON or ticket.BodyForm, or an error wrapping
+// ErrInvalidCallback for any other type or a charset other than UTF-8.
+// OSS does not sign the Content-Type: Verify accepts the format only if the
+// ticket inside the body was issued for it.
+func BodyFormat(contentType string) (string, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		return Body{}, err
+		return "", errorf(ErrInvalidCallback, "bad content type %s", quote(contentType))
 	}
-	return b, nil
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return "", errorf(ErrInvalidCallback, "unsupported charset %s", quote(cs))
+	}
+	if mt != ticket.BodyJSON && mt != ticket.BodyForm {
+		return "", errorf(ErrInvalidCallback, "unsupported content type %s", quote(mt))
+	}
+	return mt, nil
 }
 
 // fields collects the fields common to both layouts and checks the
@@ -99,11 +121,59 @@ func (f *fields) done() (Body, error) {
 		return Body{}, errorf(ErrInvalidCallback, "missing ticket")
 	case !f.hasSize:
 		return Body{}, errorf(ErrInvalidCallback, "missing size")
+	case f.b.ETag == "":
+		return Body{}, errorf(ErrInvalidCallback, "missing etag")
+	case f.b.MimeType == "":
+		return Body{}, errorf(ErrInvalidCallback, "missing mimeType")
+	}
+	etag, ok := parseETag(f.b.ETag)
+	if !ok {
+		return Body{}, errorf(ErrInvalidCallback, "etag %s is not an OSS ETag (32 upper-case hex digits, optionally -N)", quote(f.b.ETag))
+	}
+	f.b.ETag = etag
+	if !ticket.PlainMediaType(f.b.MimeType) {
+		return Body{}, errorf(ErrInvalidCallback, "mimeType %s is not a bare type/subtype", quote(f.b.MimeType))
+	}
+	if len(f.b.Vars) > ticket.MaxVars {
+		return Body{}, errorf(ErrInvalidCallback, "more than %d vars", ticket.MaxVars)
+	}
+	for name, v := range f.b.Vars {
+		if !ticket.ValidVarName(name) {
+			return Body{}, errorf(ErrInvalidCallback, "var name %s is not [a-z0-9_]{1,32}", quote(name))
+		}
+		if !ticket.ValidVarValue(v) {
+			return Body{}, errorf(ErrInvalidCallback, "var %s is over %d bytes or holds control characters", quote(name), ticket.MaxVarValueLen)
+		}
 	}
 	if f.b.Vars == nil {
 		f.b.Vars = map[string]string{}
 	}
 	return f.b, nil
+}
+
+// maxMultipartParts is the most parts OSS allows in a multipart upload.
+const maxMultipartParts = 10000
+
+// parseETag checks OSS's ETag shape and returns it without surrounding
+// quotes: the hex MD5 of the object (32 upper-case digits), followed for a
+// multipart object by "-" and the part count.
+func parseETag(s string) (string, bool) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	sum, parts, multipart := strings.Cut(s, "-")
+	if len(sum) != 32 || strings.TrimLeft(sum, "0123456789ABCDEF") != "" {
+		return "", false
+	}
+	if multipart {
+		if parts == "" || len(parts) > 5 || parts[0] == '0' || strings.TrimLeft(parts, "0123456789") != "" {
+			return "", false
+		}
+		if n, _ := strconv.Atoi(parts); n > maxMultipartParts {
+			return "", false
+		}
+	}
+	return s, true
 }
 
 // parseSize accepts decimal digits only: no sign, fraction, exponent or

@@ -27,7 +27,8 @@ func ExampleVerifier_Verify() {
 	// The policy step issued this ticket and put it in the callback body.
 	tok, err := ticket.Sign(secret, ticket.Claims{
 		User: "alice", Bucket: "examplebucket", Key: "uploads/alice/cat.jpg",
-		Size: 2048, ContentType: "image/jpeg", Filename: "cat.jpg", ExpiresAt: now.Add(15 * time.Minute),
+		Size: 2048, ContentType: "image/jpeg", Filename: "cat.jpg",
+		BodyType: ticket.BodyJSON, VarNames: []string{"caption"}, ExpiresAt: now.Add(15 * time.Minute),
 	}, now)
 	if err != nil {
 		panic(err)
@@ -43,6 +44,7 @@ func ExampleVerifier_Verify() {
 	v := &callback.Verifier{
 		Keys:         callback.StaticKeys{pubKeyURL: &ossKey.PublicKey},
 		TicketSecret: secret,
+		BodyType:     ticket.BodyJSON, // the format the issuer asks OSS for
 	}
 	up, err := v.Verify(context.Background(), callback.Request{
 		Path:          "/api/uploads/callback",
@@ -59,14 +61,23 @@ func ExampleVerifier_Verify() {
 	// Output: alice examplebucket uploads/alice/cat.jpg 1234 image/jpeg cat.jpg hi
 }
 
-// Allowed is the allowlist check PublicKey makes before any request.
+// Allowed is the allowlist check PublicKey makes before any request. An
+// entry ending in "/" allows the paths under it; any other entry allows
+// exactly that URL.
 func ExampleFetcher_Allowed() {
-	f, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: []string{"gosspublic.alicdn.com"}})
+	f, err := callback.NewFetcher(callback.FetcherConfig{AllowedKeyURLs: []string{
+		"https://gosspublic.alicdn.com/",
+		"http://127.0.0.1:9000/_ossemu/callback_pub_key.pem",
+	}})
 	if err != nil {
 		panic(err)
 	}
 	for _, u := range []string{
 		"https://gosspublic.alicdn.com/callback_pub_key_v1.pem",
+		"http://127.0.0.1:9000/_ossemu/callback_pub_key.pem",
+		"http://127.0.0.1:9000/uploads/mallory/key.pem",
+		"http://127.0.0.1:9000/_ossemu/callback_pub_key.pem/../../uploads/mallory/key.pem",
+		"http://gosspublic.alicdn.com/callback_pub_key_v1.pem",
 		"https://gosspublic.alicdn.com.evil.example/k.pem",
 		"https://gosspublic.alicdn.com@evil.example/k.pem",
 		"https://gosspublic.alicdn.com:8443/k.pem",
@@ -76,10 +87,30 @@ func ExampleFetcher_Allowed() {
 	}
 	// Output:
 	// true https://gosspublic.alicdn.com/callback_pub_key_v1.pem
+	// true http://127.0.0.1:9000/_ossemu/callback_pub_key.pem
+	// false http://127.0.0.1:9000/uploads/mallory/key.pem
+	// false http://127.0.0.1:9000/_ossemu/callback_pub_key.pem/../../uploads/mallory/key.pem
+	// false http://gosspublic.alicdn.com/callback_pub_key_v1.pem
 	// false https://gosspublic.alicdn.com.evil.example/k.pem
 	// false https://gosspublic.alicdn.com@evil.example/k.pem
 	// false https://gosspublic.alicdn.com:8443/k.pem
 	// false file:///etc/passwd
+}
+
+// Validate names the field of each problem, so that a program filling the
+// config from its settings can say which setting is wrong.
+func ExampleFetcherConfig_Validate() {
+	cfg := callback.FetcherConfig{
+		AllowedKeyURLs: []string{"gosspublic.alicdn.com", "https://keys.example/a/../b.pem"},
+		Timeout:        -time.Second,
+	}
+	for _, fe := range callback.FieldErrors(cfg.Validate()) {
+		fmt.Println(fe.Field)
+	}
+	// Output:
+	// AllowedKeyURLs
+	// AllowedKeyURLs
+	// Timeout
 }
 
 func ExampleCode() {

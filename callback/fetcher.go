@@ -37,44 +37,14 @@ const (
 	maxKeyURLLen = 2048
 )
 
-// FetcherConfig configures a Fetcher. Only AllowedHosts is required.
-type FetcherConfig struct {
-	// AllowedHosts lists the hosts keys may be fetched from, as "host"
-	// (the scheme's default port only: 80 for http, 443 for https) or
-	// "host:port" (any scheme). IPv6 literals are written "[::1]" or
-	// "[::1]:8443". Hosts compare case-insensitively and exactly: no
-	// suffix or wildcard matching, no DNS resolution.
-	AllowedHosts []string
-	// Client makes the requests. nil means a client with Timeout and no
-	// proxy (this package reads no environment; pass a Client to use one).
-	// The Fetcher uses a copy whose CheckRedirect refuses any redirect to a
-	// URL that Allowed refuses, and more than 3 redirects, before calling
-	// the Client's own CheckRedirect, if any.
-	Client *http.Client
-	// Timeout bounds each fetch, whatever the Client. 0 means 5s.
-	Timeout time.Duration
-	// MaxKeyBytes is the largest key document accepted. 0 means 16 KiB.
-	MaxKeyBytes int64
-	// TTL is how long a fetched key is cached. 0 means 1h. Failures are
-	// cached for a few seconds only.
-	TTL time.Duration
-	// Now is the cache's clock. nil means time.Now.
-	Now func() time.Time
-	// OnFetch, if set, is called once per PublicKey call that gets past the
-	// allowlist and gets an answer: cached=false for the call whose request
-	// went to the network, cached=true for answers from the cache (including
-	// a remembered failure) and for calls that shared another call's
-	// in-flight request. It is for metrics and must be quick.
-	OnFetch func(url string, cached bool)
-}
-
 // Fetcher is the production KeySource: it fetches PEM public keys over
-// HTTP(S), from allowlisted hosts only, and caches them. Concurrent calls for
+// HTTP(S), from allowlisted URLs only, and caches them. Concurrent calls for
 // the same uncached URL make one request. Create it with NewFetcher; it is
 // safe for concurrent use.
 type Fetcher struct {
-	explicit    map[string]bool // "host:port" entries, host lowercased
-	defaultPort map[string]bool // "host" entries: the scheme's default port only
+	keyURLs     []allowedKeyURL // AllowedKeyURLs entries
+	explicit    map[string]bool // AllowedHosts "host:port" entries, host lowercased
+	defaultPort map[string]bool // AllowedHosts "host" entries: the scheme's default port only
 	client      *http.Client
 	timeout     time.Duration
 	maxBytes    int64
@@ -93,10 +63,12 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-// NewFetcher checks cfg and returns a Fetcher. Each AllowedHosts entry
-// (surrounding spaces trimmed) must be a bare host or host:port: no scheme,
-// path, query, userinfo, percent-encoding or zone id, and a port in 1..65535.
+// NewFetcher validates cfg ([FetcherConfig.Validate]) and returns a
+// Fetcher. The error is Validate's: one *FieldError per problem.
 func NewFetcher(cfg FetcherConfig) (*Fetcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	f := &Fetcher{
 		explicit:    map[string]bool{},
 		defaultPort: map[string]bool{},
@@ -107,30 +79,20 @@ func NewFetcher(cfg FetcherConfig) (*Fetcher, error) {
 		onFetch:     cfg.OnFetch,
 		cache:       map[string]cacheEntry{},
 	}
-	if cfg.Timeout < 0 || cfg.MaxKeyBytes < 0 || cfg.TTL < 0 {
-		return nil, errors.New("callback: negative Timeout, MaxKeyBytes or TTL")
-	}
 	if f.now == nil {
 		f.now = time.Now
 	}
-	if len(cfg.AllowedHosts) == 0 {
-		return nil, errors.New("callback: no allowed key hosts")
+	for _, entry := range cfg.AllowedKeyURLs {
+		a, _ := parseAllowedKeyURL(entry)
+		f.keyURLs = append(f.keyURLs, a)
 	}
-	var bad []error
 	for _, entry := range cfg.AllowedHosts {
-		host, port, err := parseAllowedHost(strings.TrimSpace(entry))
-		if err != nil {
-			bad = append(bad, fmt.Errorf("callback: allowed key host %s: %w", quote(entry), err))
-			continue
-		}
+		host, port, _ := parseAllowedHost(strings.TrimSpace(entry))
 		if port == "" {
 			f.defaultPort[host] = true
 		} else {
 			f.explicit[net.JoinHostPort(host, port)] = true
 		}
-	}
-	if len(bad) > 0 {
-		return nil, errors.Join(bad...)
 	}
 
 	if cfg.Client != nil {
@@ -243,75 +205,39 @@ func validName(h string) bool {
 }
 
 // Allowed reports whether rawURL may be fetched: nil, or an error wrapping
-// ErrUntrustedKeyURL that says why not. The URL must be absolute, begin with
-// exactly "http://" or "https://", carry no userinfo, fragment, backslash,
-// whitespace, control or non-ASCII character, and its authority no "@",
-// percent-encoding (so no IPv6 zone id) or empty port; its host and port
-// (the scheme's default when absent) must match an AllowedHosts entry.
-// Allowed does no I/O.
+// ErrUntrustedKeyURL that says why not. The URL must pass the strict syntax
+// rules below, and then match an AllowedKeyURLs entry (exactly, or under a
+// prefix) or, for the deprecated AllowedHosts, name an allowed host and port.
+//
+// The URL must be absolute, begin with exactly "http://" or "https://", and
+// hold no whitespace, control, non-ASCII or backslash character, no
+// userinfo, query, fragment or percent-encoding (so no IPv6 zone id and no
+// encoded "/" or "."), and no empty port; its path may hold only A-Z a-z
+// 0-9 - . _ ~ and "/", with no "//", "." or ".." segment. Hosts compare
+// without regard to case, ports as numbers (the scheme's default when
+// absent), paths exactly. Allowed does no I/O.
 func (f *Fetcher) Allowed(rawURL string) error {
-	if len(rawURL) > maxKeyURLLen {
-		return errorf(ErrUntrustedKeyURL, "URL longer than %d bytes", maxKeyURLLen)
-	}
-	for i := range len(rawURL) {
-		if c := rawURL[i]; c <= ' ' || c >= 0x7f || c == '\\' {
-			return errorf(ErrUntrustedKeyURL, "whitespace, control, non-ASCII or backslash in URL %s", quote(rawURL))
-		}
-	}
-	var scheme, rest string
-	switch {
-	case strings.HasPrefix(rawURL, "https://"):
-		scheme, rest = "https", rawURL[len("https://"):]
-	case strings.HasPrefix(rawURL, "http://"):
-		scheme, rest = "http", rawURL[len("http://"):]
-	default:
-		return errorf(ErrUntrustedKeyURL, "scheme is not http or https in URL %s", quote(rawURL))
-	}
-	if strings.Contains(rawURL, "#") {
-		return errorf(ErrUntrustedKeyURL, "fragment in URL %s", quote(rawURL))
-	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		authority = rest[:i]
-	}
-	if strings.ContainsAny(authority, "@%") {
-		return errorf(ErrUntrustedKeyURL, "userinfo or percent-encoding in host %s", quote(authority))
-	}
-	u, err := url.Parse(rawURL)
+	k, err := parseKeyURL(rawURL)
 	if err != nil {
-		return errorf(ErrUntrustedKeyURL, "unparsable URL %s", quote(rawURL))
+		return errorf(ErrUntrustedKeyURL, "%v", err)
 	}
-	if u.Scheme != scheme || u.Opaque != "" || u.User != nil || u.Host != authority || u.Fragment != "" {
-		return errorf(ErrUntrustedKeyURL, "unexpected URL structure %s", quote(rawURL))
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if host == "" {
-		return errorf(ErrUntrustedKeyURL, "empty host in URL %s", quote(rawURL))
-	}
-	def := "443"
-	if scheme == "http" {
-		def = "80"
-	}
-	if port == "" {
-		if strings.HasSuffix(authority, ":") {
-			return errorf(ErrUntrustedKeyURL, "empty port in URL %s", quote(rawURL))
+	if f != nil {
+		for _, a := range f.keyURLs {
+			if a.allows(k) {
+				return nil
+			}
 		}
-		port = def
+		if f.explicit[net.JoinHostPort(k.host, k.port)] || (k.port == defaultPort(k.scheme) && f.defaultPort[k.host]) {
+			return nil
+		}
 	}
-	if !validPort(port) {
-		return errorf(ErrUntrustedKeyURL, "bad port in URL %s", quote(rawURL))
-	}
-	// Normalise as the dialer will ("0080" dials port 80).
-	port = strconv.Itoa(mustAtoi(port))
-	if f != nil && (f.explicit[net.JoinHostPort(host, port)] || (port == def && f.defaultPort[host])) {
-		return nil
-	}
-	return errorf(ErrUntrustedKeyURL, "host %s is not allowlisted", quote(u.Host))
+	return errorf(ErrUntrustedKeyURL, "URL %s is not allowlisted", quote(rawURL))
 }
 
 // PublicKey returns the RSA key published at url, from the cache or by
 // fetching it. A URL that Allowed refuses gives ErrUntrustedKeyURL and no
-// request; a redirect to such a URL is refused the same way. A URL that
+// request; a redirect to such a URL (Allowed's rules and entries, whatever
+// the first URL matched) is refused the same way, without following it. A URL that
 // serves no usable key (4xx, too many redirects, TLS to a plain port, a bad
 // certificate, over MaxKeyBytes, bad PEM) gives ErrInvalidSignature; a host
 // that is down or failing (network errors, timeouts, 5xx) ErrKeyUnavailable. Concurrent calls for one uncached URL share a single

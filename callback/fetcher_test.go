@@ -466,7 +466,7 @@ func TestFetcherAllowed(t *testing.T) {
 		{"http://a.example:80/k.pem", true},
 		{"http://a.example:0080/k.pem", true}, // the dialer reads it as 80
 		{"https://a.example", true},
-		{"https://a.example/k.pem?v=1", true},
+		{"https://a.example/k.pem?v=1", false}, // no query: a key URL has none, and a server may route on it
 		{"https://b.example:8443/k.pem", true},
 		{"http://b.example:8443/k.pem", true},
 		{"http://[::1]:9000/k.pem", true},

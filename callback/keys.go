@@ -31,20 +31,23 @@ func (s StaticKeys) PublicKey(_ context.Context, url string) (*rsa.PublicKey, er
 	return nil, errorf(ErrUntrustedKeyURL, "no pinned key for %s", quote(url))
 }
 
-// Bounds on accepted keys. Above 16384 bits verification becomes a cheap way
-// to burn our CPU.
+// Bounds on accepted RSA key sizes, in bits of the modulus.
 const (
 	// OSS's own callback key (gosspublic.alicdn.com/callback_pub_key_v1.pem)
-	// is 512-bit RSA, so 512 must pass; keys only ever come from allowlisted
-	// hosts, which decide their size.
+	// is 512-bit RSA, so 512 must pass (verifyMD5WithRSA checks keys under
+	// 1024 bits itself, since crypto/rsa refuses them). Keys only ever come
+	// from allowlisted URLs, which decide their size.
 	minKeyBits = 512
+	// Above 16384 bits a verification becomes a cheap way to burn our CPU.
 	maxKeyBits = 16384
 )
 
 // ParsePublicKeyPEM parses one PEM-encoded RSA public key, either a
 // "PUBLIC KEY" block (PKIX, what OSS publishes) or an "RSA PUBLIC KEY" block
-// (PKCS#1). Anything but whitespace after the block, encrypted blocks, other
-// key types and keys under 1024 bits are refused.
+// (PKCS#1). Anything but whitespace after the block, encrypted blocks
+// (PEM headers), other key types, moduli outside 512..16384 bits and public
+// exponents that are even or under 3 are refused. Text before the block is
+// ignored.
 func ParsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
 	block, rest := pem.Decode(data)
 	if block == nil {

@@ -8,9 +8,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ossgate/ossgate/ticket"
@@ -80,26 +80,35 @@ func Sign(key *rsa.PrivateKey, path, rawQuery string, body []byte) (string, erro
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
 
-// Upload is what a verified callback tells: what OSS stored and who asked
-// for it.
+// VerifiedUpload is what a verified callback tells: what OSS stored and who
+// asked for it. Every field is bounded and well-formed (see Verify).
 type VerifiedUpload struct {
 	User        string // the ticket's user (JWT sub of the policy request)
 	Bucket      string
-	Key         string // the object key
-	ETag        string
-	ContentType string // the mimeType OSS reports
-	Filename    string // the filename given in the policy request, from the ticket
-	Size        int64  // as reported by OSS; at most the declared size
-	Vars        map[string]string
+	Key         string            // the object key
+	ETag        string            // OSS's ETag, without quotes: 32 upper-case hex digits, "-N" if multipart
+	ContentType string            // the mimeType OSS reports, lowercased: the ticket's type
+	Filename    string            // the filename given in the policy request, from the ticket
+	Size        int64             // as reported by OSS: 1..the declared size
+	Vars        map[string]string // only names the ticket allows; never nil
 }
 
-// Verifier checks OSS callbacks. Keys decides which key URLs are trusted
-// (a *Fetcher in production, StaticKeys in tests); TicketSecret is the HMAC
-// secret of upload tickets (at least ticket.MinSecretLen bytes). A Verifier
-// is safe for concurrent use if Keys is.
+// Verifier checks OSS callbacks. A Verifier is safe for concurrent use if
+// Keys is.
 type Verifier struct {
-	Keys         KeySource
+	// Keys decides which key URLs are trusted and gives their keys: a
+	// *Fetcher in production, StaticKeys in tests. Required.
+	Keys KeySource
+	// TicketSecret is the HMAC secret of upload tickets, at least
+	// ticket.MinSecretLen bytes. Required.
 	TicketSecret []byte
+	// BodyType, if set, is the only callback body format accepted,
+	// ticket.BodyJSON or ticket.BodyForm: set it to the format the issuer
+	// is configured with. If empty, the Content-Type chooses the format;
+	// either way the ticket in the body must have been issued for that
+	// format, so a signed body resent under the other Content-Type is
+	// refused.
+	BodyType string
 }
 
 // VerifySignature checks that r is signed by the key named in its
@@ -182,23 +191,36 @@ func decodeBase64(s string, maxDecoded int) ([]byte, error) {
 }
 
 // Verify checks a callback completely and returns the upload it reports:
-// the signature (VerifySignature), the body (ParseBody), the ticket in it
-// (ticket.Verify at time now) and that the body agrees with the ticket:
-// same bucket and object key, 0 <= size <= declared size, and the same media
-// type (case-insensitive, parameters ignored). User and Filename come from
-// the ticket, the rest from the body.
+// the signature (VerifySignature), the body format (BodyFormat, and
+// BodyType when set), the body (ParseBody), the ticket in it (ticket.Verify
+// at time now) and that the body agrees with the ticket: the format the
+// ticket was issued for, the same bucket and object key, 1 <= size <=
+// declared size, the same media type (without regard to case), and no var
+// the ticket does not name. User and Filename come from the ticket, the
+// rest from the body.
 //
 // Errors wrap, in the order checked: ErrInvalidSignature, ErrUntrustedKeyURL
-// or ErrKeyUnavailable (signature); ErrInvalidCallback (body, including a
-// missing ticket); ErrInvalidTicket (bad or expired ticket, or a mismatch).
-// A Verifier without Keys or with a short TicketSecret gives an error that
-// wraps none of them (Code returns "").
+// or ErrKeyUnavailable (signature); ErrInvalidCallback (format, body,
+// including a missing ticket or a malformed field); ErrInvalidTicket (bad or
+// expired ticket, or a mismatch). A Verifier without Keys, with a short
+// TicketSecret or an unknown BodyType gives an error that wraps none of them
+// (Code returns "").
 func (v *Verifier) Verify(ctx context.Context, r Request, now time.Time) (VerifiedUpload, error) {
 	if v == nil || len(v.TicketSecret) < ticket.MinSecretLen {
 		return VerifiedUpload{}, fmt.Errorf("callback: Verifier needs a ticket secret of at least %d bytes", ticket.MinSecretLen)
 	}
+	if v.BodyType != "" && v.BodyType != ticket.BodyJSON && v.BodyType != ticket.BodyForm {
+		return VerifiedUpload{}, fmt.Errorf("callback: Verifier.BodyType %s is neither %s nor %s", quote(v.BodyType), ticket.BodyJSON, ticket.BodyForm)
+	}
 	if err := v.VerifySignature(ctx, r); err != nil {
 		return VerifiedUpload{}, err
+	}
+	format, err := BodyFormat(r.ContentType)
+	if err != nil {
+		return VerifiedUpload{}, err
+	}
+	if v.BodyType != "" && format != v.BodyType {
+		return VerifiedUpload{}, errorf(ErrInvalidCallback, "body is %s; only %s is accepted", format, v.BodyType)
 	}
 	body, err := ParseBody(r.ContentType, r.Body)
 	if err != nil {
@@ -208,41 +230,43 @@ func (v *Verifier) Verify(ctx context.Context, r Request, now time.Time) (Verifi
 	if err != nil {
 		return VerifiedUpload{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	}
-	switch {
-	case body.Bucket != claims.Bucket:
-		return VerifiedUpload{}, errorf(ErrInvalidTicket, "bucket does not match the ticket")
-	case !claims.AllowsKey(body.Object):
-		return VerifiedUpload{}, errorf(ErrInvalidTicket, "object key does not match the ticket")
-	case body.Size < 0 || body.Size > claims.Size:
-		return VerifiedUpload{}, errorf(ErrInvalidTicket, "size %d is over the declared %d", body.Size, claims.Size)
-	case !sameMediaType(body.MimeType, claims.ContentType):
-		return VerifiedUpload{}, errorf(ErrInvalidTicket, "content type does not match the ticket")
+	if err := agree(body, claims, format); err != nil {
+		return VerifiedUpload{}, err
 	}
 	return VerifiedUpload{
 		User:        claims.User,
 		Bucket:      body.Bucket,
 		Key:         body.Object,
 		ETag:        body.ETag,
-		ContentType: body.MimeType,
+		ContentType: strings.ToLower(body.MimeType),
 		Filename:    claims.Filename,
 		Size:        body.Size,
 		Vars:        body.Vars,
 	}, nil
 }
 
-// sameMediaType compares the media types of two Content-Type values,
-// ignoring case and parameters. An unparsable or empty value matches
-// nothing.
-func sameMediaType(a, b string) bool {
-	ma, ok1 := mediaType(a)
-	mb, ok2 := mediaType(b)
-	return ok1 && ok2 && ma == mb
-}
-
-func mediaType(v string) (string, bool) {
-	mt, _, err := mime.ParseMediaType(v)
-	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
-		return "", false
+// agree checks that what OSS reports is what the ticket allowed. The body
+// format comes first: a body parsed in a format its ticket was not issued
+// for may hold fields the uploader wrote (a var's value read as a form).
+func agree(body Body, claims ticket.Claims, format string) error {
+	switch {
+	case claims.BodyType != format:
+		return errorf(ErrInvalidTicket, "body format %s is not the ticket's", format)
+	case body.Bucket != claims.Bucket:
+		return errorf(ErrInvalidTicket, "bucket does not match the ticket")
+	case !claims.AllowsKey(body.Object):
+		return errorf(ErrInvalidTicket, "object key does not match the ticket")
+	case body.Size == 0:
+		return errorf(ErrInvalidTicket, "size 0: empty uploads are not accepted")
+	case body.Size > claims.Size:
+		return errorf(ErrInvalidTicket, "size %d is over the declared %d", body.Size, claims.Size)
+	case !strings.EqualFold(body.MimeType, claims.ContentType):
+		return errorf(ErrInvalidTicket, "content type does not match the ticket")
 	}
-	return mt, mt != ""
+	for name := range body.Vars {
+		if !claims.AllowsVar(name) {
+			return errorf(ErrInvalidTicket, "var %s is not one the ticket allows", quote(name))
+		}
+	}
+	return nil
 }

@@ -36,16 +36,24 @@ func TestVerify(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
 	claims := ticket.Claims{
 		User: "alice", Bucket: "examplebucket", Key: "uploads/alice/2026/11/25/01JD.jpg",
-		Size: 12345, ContentType: "image/jpeg", Filename: "cat.jpg", ExpiresAt: now.Add(15 * time.Minute),
+		Size: 12345, ContentType: "image/jpeg", Filename: "cat.jpg", BodyType: ticket.BodyJSON,
+		VarNames: []string{"caption"}, ExpiresAt: now.Add(15 * time.Minute),
 	}
-	tok, err := ticket.Sign(ticketSecret, claims, now)
-	if err != nil {
-		t.Fatal(err)
+	sign := func(secret []byte, edit func(*ticket.Claims)) string {
+		c := claims
+		if edit != nil {
+			edit(&c)
+		}
+		tok, err := ticket.Sign(secret, c, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
 	}
-	forged, err := ticket.Sign([]byte(strings.Repeat("x", 32)), claims, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := sign(ticketSecret, nil)
+	tokForm := sign(ticketSecret, func(c *ticket.Claims) { c.BodyType = ticket.BodyForm })
+	forged := sign([]byte(strings.Repeat("x", 32)), nil)
+	noVars := sign(ticketSecret, func(c *ticket.Claims) { c.VarNames = nil })
 	v := &callback.Verifier{Keys: callback.StaticKeys{keyURL: &key.PublicKey}, TicketSecret: ticketSecret}
 
 	// build returns a signed request whose body is the default JSON body
@@ -55,6 +63,9 @@ func TestVerify(t *testing.T) {
 		fields := map[string]any{
 			"bucket": claims.Bucket, "object": claims.Key, "etag": "5B3C1A2E053D763E1B002CC607C5A0FE",
 			"size": 12000, "mimeType": "image/jpeg", "ticket": tok, "vars": map[string]string{"caption": "hi"},
+		}
+		if form {
+			fields["ticket"] = tokForm
 		}
 		for k, val := range mod {
 			if val == nil {
@@ -110,9 +121,11 @@ func TestVerify(t *testing.T) {
 		{name: "ok json"},
 		{name: "ok form", form: true},
 		{name: "ok size equals declared", mod: map[string]any{"size": 12345}},
-		{name: "ok size zero", mod: map[string]any{"size": 0}},
+		{name: "ok size one", mod: map[string]any{"size": 1}},
 		{name: "ok size as string", mod: map[string]any{"size": "12000"}},
-		{name: "ok media type case and params", mod: map[string]any{"mimeType": "Image/JPEG; q=1"}},
+		{name: "ok media type case", mod: map[string]any{"mimeType": "Image/JPEG"}},
+		{name: "ok quoted etag", mod: map[string]any{"etag": `"5B3C1A2E053D763E1B002CC607C5A0FE"`}},
+		{name: "ok allowed var not sent", mod: map[string]any{"vars": map[string]string{}}},
 		{name: "ok just before expiry", at: now.Add(15*time.Minute - time.Second)},
 
 		{name: "tampered body", tamper: func(r *callback.Request) { r.Body = []byte(strings.Replace(string(r.Body), "12000", "12001", 1)) }, want: callback.ErrInvalidSignature},
@@ -134,7 +147,17 @@ func TestVerify(t *testing.T) {
 		{name: "bucket is not the ticket's", mod: map[string]any{"bucket": "otherbucket"}, want: callback.ErrInvalidTicket},
 		{name: "size over declared", mod: map[string]any{"size": 12346}, want: callback.ErrInvalidTicket},
 		{name: "content type mismatch", mod: map[string]any{"mimeType": "text/html"}, want: callback.ErrInvalidTicket},
-		{name: "content type missing", mod: map[string]any{"mimeType": nil}, want: callback.ErrInvalidTicket},
+		{name: "content type missing", mod: map[string]any{"mimeType": nil}, want: callback.ErrInvalidCallback},
+		{name: "content type with parameters", mod: map[string]any{"mimeType": "image/jpeg; q=1"}, want: callback.ErrInvalidCallback},
+		{name: "size zero: empty upload", mod: map[string]any{"size": 0}, want: callback.ErrInvalidTicket},
+		{name: "size zero, form", mod: map[string]any{"size": 0}, form: true, want: callback.ErrInvalidTicket},
+		{name: "var the ticket does not name", mod: map[string]any{"vars": map[string]string{"caption": "hi", "admin": "1"}}, want: callback.ErrInvalidTicket},
+		{name: "var with a ticket that names none", mod: map[string]any{"ticket": noVars}, want: callback.ErrInvalidTicket},
+		{name: "var the ticket does not name, form", mod: map[string]any{"vars": map[string]string{"role": "admin"}}, form: true, want: callback.ErrInvalidTicket},
+		{name: "var over the policy's limit", mod: map[string]any{"vars": map[string]string{"caption": strings.Repeat("x", 257)}}, want: callback.ErrInvalidCallback},
+		{name: "malformed etag", mod: map[string]any{"etag": "<script>"}, want: callback.ErrInvalidCallback},
+		{name: "json body with a form ticket", mod: map[string]any{"ticket": tokForm}, want: callback.ErrInvalidTicket},
+		{name: "form body with a json ticket", mod: map[string]any{"ticket": tok}, form: true, want: callback.ErrInvalidTicket},
 		{name: "missing ticket", mod: map[string]any{"ticket": nil}, want: callback.ErrInvalidCallback},
 		{name: "missing ticket, form", mod: map[string]any{"ticket": nil}, form: true, want: callback.ErrInvalidCallback},
 		{name: "negative size", mod: map[string]any{"size": -1}, want: callback.ErrInvalidCallback},
@@ -177,7 +200,10 @@ func TestVerify(t *testing.T) {
 				fmt.Sscan(fmt.Sprint(s), &w.Size)
 			}
 			if mt, ok := c.mod["mimeType"].(string); ok {
-				w.ContentType = mt
+				w.ContentType = strings.ToLower(mt)
+			}
+			if vars, ok := c.mod["vars"].(map[string]string); ok {
+				w.Vars = vars
 			}
 			if !reflect.DeepEqual(got, w) {
 				t.Fatalf("Verify =\n %+v\nwant\n %+v", got, w)
@@ -358,5 +384,84 @@ func TestCode(t *testing.T) {
 		if got := callback.Code(c.err); got != c.want {
 			t.Errorf("Code(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// OSS does not sign the Content-Type, so the same signed bytes can be resent
+// as the other format. A JSON body whose var value holds form fields, read
+// as a form, names another object and another (valid, unused) ticket: it
+// must be refused, because that ticket was issued for JSON bodies.
+func TestVerifyRefusesBodyResentInOtherFormat(t *testing.T) {
+	key, _ := keys(t)
+	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
+	const etag = "5B3C1A2E053D763E1B002CC607C5A0FE"
+	issue := func(objectKey, bodyType string) string {
+		tok, err := ticket.Sign(ticketSecret, ticket.Claims{
+			User: "mallory", Bucket: "examplebucket", Key: objectKey, Size: 100, ContentType: "image/jpeg",
+			BodyType: bodyType, VarNames: []string{"caption"}, ExpiresAt: now.Add(time.Hour),
+		}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	const keyA, keyB = "uploads/mallory/a.jpg", "uploads/mallory/b.jpg"
+	tokA, tokB := issue(keyA, ticket.BodyJSON), issue(keyB, ticket.BodyJSON)
+	smuggled := "&bucket=examplebucket&object=" + keyB + "&etag=" + etag + "&size=10&mimeType=image%2Fjpeg&ticket=" + tokB + "&z="
+	// Rendered by OSS for the upload of keyA (OSS escapes nothing here).
+	jsonBody := `{"bucket":"examplebucket","object":"` + keyA + `","etag":"` + etag + `","size":10,"mimeType":"image/jpeg",` +
+		`"ticket":"` + tokA + `","vars":{"caption":"` + smuggled + `"}}`
+
+	tokFormA := issue(keyA, ticket.BodyForm)
+	formBody := "bucket=examplebucket&object=" + url.QueryEscape(keyA) + "&etag=" + etag + "&size=10&mimeType=image%2Fjpeg&ticket=" + tokFormA
+
+	cases := []struct {
+		name        string
+		verifier    string // Verifier.BodyType
+		body        string
+		contentType string
+		want        error
+		wantKey     string
+	}{
+		{"json body as json", "", jsonBody, ctJSON, callback.ErrInvalidCallback, ""}, // the caption is over the var limit anyway
+		{"json body resent as form", "", jsonBody, ctForm, callback.ErrInvalidTicket, ""},
+		{"json body resent as form, json-only verifier", ticket.BodyJSON, jsonBody, ctForm, callback.ErrInvalidCallback, ""},
+		{"form body as form", "", formBody, ctForm, nil, keyA},
+		{"form body resent as json", "", formBody, ctJSON, callback.ErrInvalidCallback, ""},
+		{"form body, json-only verifier", ticket.BodyJSON, formBody, ctForm, callback.ErrInvalidCallback, ""},
+		{"form body, form-only verifier", ticket.BodyForm, formBody, ctForm, nil, keyA},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			auth, err := callback.Sign(key, callbackPath, "", []byte(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := &callback.Verifier{Keys: callback.StaticKeys{keyURL: &key.PublicKey}, TicketSecret: ticketSecret, BodyType: c.verifier}
+			got, err := v.Verify(t.Context(), callback.Request{
+				Path: callbackPath, Authorization: auth, ContentType: c.contentType, Body: []byte(c.body),
+				PubKeyURL: base64.StdEncoding.EncodeToString([]byte(keyURL)),
+			}, now.Add(time.Minute))
+			if c.want != nil {
+				if !errors.Is(err, c.want) {
+					t.Fatalf("Verify = %+v, %v; want %v", got, err, c.want)
+				}
+				if c.contentType == ctForm && c.body == jsonBody && !strings.Contains(err.Error(), "body") {
+					t.Errorf("refused for another reason than the body format: %v", err)
+				}
+				return
+			}
+			if err != nil || got.Key != c.wantKey {
+				t.Fatalf("Verify = %+v, %v; want key %s", got, err, c.wantKey)
+			}
+		})
+	}
+}
+
+func TestVerifierUnknownBodyType(t *testing.T) {
+	key, _ := keys(t)
+	v := &callback.Verifier{Keys: callback.StaticKeys{keyURL: &key.PublicKey}, TicketSecret: ticketSecret, BodyType: "json"}
+	if _, err := v.Verify(t.Context(), callback.Request{}, time.Now()); err == nil || callback.Code(err) != "" {
+		t.Fatalf("Verify = %v (code %q), want a non-API error", err, callback.Code(err))
 	}
 }

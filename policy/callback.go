@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/ossgate/ossgate/ticket"
 )
 
 // BodyType is the content type of the callback body OSS sends.
@@ -13,9 +15,9 @@ type BodyType string
 const (
 	// BodyJSON makes OSS send a JSON body; it renders each ${…} variable as
 	// a JSON string (size as a number), so the template leaves them bare.
-	BodyJSON BodyType = "application/json"
+	BodyJSON BodyType = ticket.BodyJSON
 	// BodyForm makes OSS send an application/x-www-form-urlencoded body.
-	BodyForm BodyType = "application/x-www-form-urlencoded"
+	BodyForm BodyType = ticket.BodyForm
 )
 
 // Callback is the OSS upload callback parameter: after storing the object,
@@ -131,15 +133,6 @@ func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
 }
 
 // ValidVarName reports whether name is a valid custom variable name,
-// ^[a-z0-9_]{1,32}$ (OSS wants custom variables lowercase).
-func ValidVarName(name string) bool {
-	if len(name) == 0 || len(name) > 32 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// ^[a-z0-9_]{1,32}$ (OSS wants custom variables lowercase). It is
+// ticket.ValidVarName, the rule the callback verifier applies too.
+func ValidVarName(name string) bool { return ticket.ValidVarName(name) }

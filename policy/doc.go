@@ -8,7 +8,17 @@
 //     the signing primitives [SigningKeyV4], [SignV4] and [SignV1].
 //   - High level: [Issuer], which applies ossgate's rules to an upload
 //     [Request] (size, content type, vars, object key, callback, ticket)
-//     and returns the form the browser posts, as an [Upload].
+//     and returns what the client sends to OSS, as a [SignedUpload]: a POST
+//     form ([Issuer.Issue]) or a presigned PUT URL and its headers
+//     ([Issuer.Presign], which signs with [PresignPut] as the official SDKs
+//     presign); or, for frontends built on the OSS samples, an
+//     [OSSSample]. Every upload binds x-oss-forbid-overwrite (except
+//     OSSSample, see [Issuer.IssueOSSSample]), and its ticket binds the
+//     callback body's format and the var names.
+//
+// [IssuerConfig.Validate] checks a configuration field by field and reports
+// each problem as a [FieldError] naming the field, so that a program reading
+// its settings need not repeat the rules.
 //
 // The package is pure: it starts no server, reads no environment, has no
 // mutable globals (only lookup tables) and never reads the clock; the time

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -60,6 +61,18 @@ func (p *Policy) SetBucket(bucket string) { p.put(Match("bucket", bucket), "", "
 
 // SetKey binds the exact object key, ["eq","$key",key], and sets field "key".
 func (p *Policy) SetKey(key string) { p.put(Eq("key", key), "key", key) }
+
+// forbidOverwrite is the field (POST) and header (PUT) that makes OSS refuse
+// an upload whose key already holds an object.
+const forbidOverwrite = "x-oss-forbid-overwrite"
+
+// SetForbidOverwrite binds ["eq","$x-oss-forbid-overwrite","true"] (or
+// "false") and sets the field: with true, OSS refuses the upload (409
+// FileAlreadyExists) when the key already holds an object.
+func (p *Policy) SetForbidOverwrite(forbid bool) {
+	v := strconv.FormatBool(forbid)
+	p.put(Eq(forbidOverwrite, v), forbidOverwrite, v)
+}
 
 // SetContentType binds ["eq","$Content-Type",ct] and sets field
 // "Content-Type", which OSS stores as the object's content type.

@@ -71,11 +71,13 @@ func TestSettersReplace(t *testing.T) {
 	p := New(testExp)
 	p.SetBucket("one")
 	p.SetKey("a")
+	p.SetForbidOverwrite(false)
 	p.SetContentLengthRange(1, 5)
 	p.SetContentType("image/png")
 	p.SetVar("caption", "first")
 	p.SetBucket("two")
 	p.SetKey("b")
+	p.SetForbidOverwrite(true)
 	p.SetContentLengthRange(1, 9)
 	p.SetContentType("image/jpeg")
 	p.SetVar("caption", "second")
@@ -86,7 +88,7 @@ func TestSettersReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"expiration":"2026-11-25T08:40:00.000Z","conditions":[{"bucket":"two"},["eq","$key","b"],` +
-		`["content-length-range",1,9],["eq","$Content-Type","image/jpeg"],["eq","$x:caption","second"],["eq","$key","b"]]}`
+		`["eq","$x-oss-forbid-overwrite","true"],["content-length-range",1,9],["eq","$Content-Type","image/jpeg"],["eq","$x:caption","second"],["eq","$key","b"]]}`
 	if string(got) != want {
 		t.Errorf("JSON\n got: %s\nwant: %s", got, want)
 	}
@@ -94,7 +96,7 @@ func TestSettersReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range map[string]string{"key": "b", "Content-Type": "image/jpeg", "x:caption": "second"} {
+	for k, v := range map[string]string{"key": "b", "Content-Type": "image/jpeg", "x:caption": "second", "x-oss-forbid-overwrite": "true"} {
 		if fields[k] != v {
 			t.Errorf("field %q = %q, want %q", k, fields[k], v)
 		}

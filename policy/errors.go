@@ -1,5 +1,7 @@
 package policy
 
+import "errors"
+
 // Codes of the validation errors returned by [Issuer.Validate] and
 // [Issuer.Issue]; they are the API's error codes.
 const (
@@ -23,4 +25,38 @@ func (e *Error) Error() string { return e.Message }
 
 func invalid(field, msg string) *Error {
 	return &Error{Code: CodeInvalidRequest, Field: field, Message: msg}
+}
+
+// FieldError is one problem with one field of a configuration
+// ([IssuerConfig.Validate]): Field is the Go field name ("TTL",
+// "AllowedTypes"), Problem a short phrase that never holds a secret.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+// Error returns "policy: <Field> <Problem>".
+func (e *FieldError) Error() string { return "policy: " + e.Field + " " + e.Problem }
+
+// FieldErrors returns every *FieldError in err, which may be one or an
+// errors.Join of several, in order; nil when there is none.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(err error) {
+		var fe *FieldError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+		default:
+			if errors.As(err, &fe) {
+				out = append(out, fe)
+			}
+		}
+	}
+	walk(err)
+	return out
 }

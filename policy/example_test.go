@@ -64,16 +64,42 @@ func ExampleIssuer_Issue() {
 	// key: uploads/alice/2026/11/25/01M88X6WT060RK4CSM6MV3EE1S.jpg
 	// expires: 2026-11-25 08:40:00 +0000 UTC max size: 12345
 	// Content-Type: image/jpeg
-	// callback: (840 bytes)
+	// callback: (916 bytes)
 	// key: uploads/alice/2026/11/25/01M88X6WT060RK4CSM6MV3EE1S.jpg
-	// policy: (1756 bytes)
+	// policy: (1908 bytes)
 	// success_action_status: 200
 	// x-oss-credential: LTAI5tExampleKeyId/20261125/cn-hangzhou/oss/aliyun_v4_request
 	// x-oss-date: 20261125T083000Z
+	// x-oss-forbid-overwrite: true
 	// x-oss-signature: (64 bytes)
 	// x-oss-signature-version: OSS4-HMAC-SHA256
 	// x:caption: hi
 	// type_not_allowed contentType: contentType "application/x-msdownload" is not allowed
+}
+
+// Validate names the field of each problem, so a program that fills the
+// config from its own settings (environment variables, flags) can say which
+// setting is wrong without re-checking the rules itself.
+func ExampleIssuerConfig_Validate() {
+	env := map[string]string{"TTL": "OSSGATE_POLICY_TTL", "AllowedTypes": "OSSGATE_ALLOWED_TYPES", "MaxSize": "OSSGATE_MAX_SIZE"}
+	cfg := policy.IssuerConfig{
+		Credentials:  policy.Credentials{AccessKeyID: "LTAI5tExampleKeyId", AccessKeySecret: "example-secret"},
+		Region:       "cn-hangzhou",
+		Bucket:       "examplebucket",
+		UploadURL:    "https://examplebucket.oss-cn-hangzhou.aliyuncs.com",
+		CallbackURL:  "https://uploads.example.com/api/uploads/callback",
+		TicketSecret: []byte("an-example-ticket-secret-of-32-bytes!"),
+		MaxSize:      6 << 30,
+		AllowedTypes: []string{"image/*", "*/*"},
+		TTL:          30 * time.Second,
+	}
+	for _, fe := range policy.FieldErrors(cfg.Validate()) {
+		fmt.Printf("%s: %s\n", env[fe.Field], fe.Problem)
+	}
+	// Output:
+	// OSSGATE_MAX_SIZE: must be between 1 and 5368709120 bytes (5 GiB, OSS's limit for one upload)
+	// OSSGATE_ALLOWED_TYPES: entry "*/*" is refused: any type includes text/html, which the bucket's domain would serve as a page
+	// OSSGATE_POLICY_TTL: 30s is not between 1m0s and 24h0m0s
 }
 
 func ExamplePolicy_Sign() {
@@ -81,6 +107,7 @@ func ExamplePolicy_Sign() {
 	p := policy.New(now.Add(time.Hour))
 	p.SetBucket("examplebucket")
 	p.SetKey("uploads/alice/photo.jpg")
+	p.SetForbidOverwrite(true)
 	p.SetContentLengthRange(1, 1<<20)
 	p.SetSuccessActionStatus("200")
 	p.AddCondition(policy.StartsWith("Cache-Control", "max-age="))
@@ -97,9 +124,9 @@ func ExamplePolicy_Sign() {
 	fmt.Println("key:", fields["key"])
 	fmt.Printf("credentials: %v\n", creds)
 	// Output:
-	// {"expiration":"2026-11-25T09:30:00.000Z","conditions":[{"bucket":"examplebucket"},["eq","$key","uploads/alice/photo.jpg"],["content-length-range",1,1048576],["eq","$success_action_status","200"],["starts-with","$Cache-Control","max-age="]]}
+	// {"expiration":"2026-11-25T09:30:00.000Z","conditions":[{"bucket":"examplebucket"},["eq","$key","uploads/alice/photo.jpg"],["eq","$x-oss-forbid-overwrite","true"],["content-length-range",1,1048576],["eq","$success_action_status","200"],["starts-with","$Cache-Control","max-age="]]}
 	// OSSAccessKeyId: LTAI5tExampleKeyId
-	// Signature: 9iln4Kpct1IQH8UDrFuzn6pz4q8=
+	// Signature: 3IYW5oEdViIPih3uRMin7yYXcUo=
 	// key: uploads/alice/photo.jpg
 	// credentials: {AccessKeyID:LTAI5tExampleKeyId AccessKeySecret:[redacted] SecurityToken:}
 }

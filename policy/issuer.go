@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -13,40 +11,6 @@ import (
 
 	"github.com/ossgate/ossgate/ticket"
 )
-
-// DefaultTicketGrace is how long a ticket outlives its policy when
-// IssuerConfig.TicketGrace is 0: an upload that starts just before the policy
-// expires may still be arriving, and OSS calls back only once it is stored.
-const DefaultTicketGrace = 30 * time.Minute
-
-// MaxTTL is the longest policy lifetime NewIssuer accepts.
-const MaxTTL = 24 * time.Hour
-
-// IssuerConfig configures an [Issuer].
-type IssuerConfig struct {
-	Credentials      Credentials
-	Region, Bucket   string        // region with or without "oss-"
-	UploadURL        string        // where the browser POSTs (returned as Upload.URL)
-	CallbackURL      string        // PUBLIC_URL + "/api/uploads/callback"
-	CallbackBodyType BodyType      // BodyJSON when empty
-	TicketSecret     []byte        // at least ticket.MinSecretLen bytes
-	TicketGrace      time.Duration // ticket expiry = policy expiry + grace; 0 means DefaultTicketGrace
-	KeyPrefix        string        // see ObjectKey; "" or ending in "/"
-	MaxSize          int64         // largest upload accepted, bytes
-	AllowedTypes     []string      // "image/jpeg", "image/*", "*/*"
-	TTL              time.Duration // policy lifetime, 1s..MaxTTL
-	DefaultVersion   Version       // V4 when empty
-	Rand             io.Reader     // crypto/rand.Reader when nil; must be safe for concurrent use
-}
-
-// Format prints the config without the access key secret, STS token or
-// ticket secret, for every fmt verb.
-func (c IssuerConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "policy.IssuerConfig{Credentials:%v Region:%s Bucket:%s UploadURL:%s CallbackURL:%s "+
-		"CallbackBodyType:%s TicketSecret:%s TicketGrace:%v KeyPrefix:%s MaxSize:%d AllowedTypes:%v TTL:%v DefaultVersion:%s}",
-		c.Credentials, c.Region, c.Bucket, c.UploadURL, c.CallbackURL, c.CallbackBodyType,
-		redact(string(c.TicketSecret)), c.TicketGrace, c.KeyPrefix, c.MaxSize, c.AllowedTypes, c.TTL, c.DefaultVersion)
-}
 
 // Issuer turns upload requests into signed POST forms under ossgate's
 // rules. It is safe for concurrent use.
@@ -56,74 +20,22 @@ type Issuer struct {
 	signer       *Signer
 }
 
-// NewIssuer validates cfg, applies its defaults and returns an Issuer. The
-// error lists every problem, one per line, naming the IssuerConfig field.
+// NewIssuer validates cfg ([IssuerConfig.Validate]), applies its defaults
+// and returns an Issuer. The error is Validate's: one *FieldError per
+// problem, one per line.
 func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("policy: "+format, args...)) }
-
-	if cfg.Credentials.AccessKeyID == "" || cfg.Credentials.AccessKeySecret == "" {
-		bad("Credentials need both AccessKeyID and AccessKeySecret")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if !validRegion(StandardRegion(cfg.Region)) {
-		bad("Region %q is not a region such as cn-hangzhou", clip(cfg.Region, 64))
-	}
-	if !validBucket(cfg.Bucket) {
-		bad("Bucket %q is not a valid bucket name (3-63 of a-z 0-9 -, starting and ending with a letter or digit)", clip(cfg.Bucket, 64))
-	}
-	if err := checkHTTPURL(cfg.UploadURL); err != nil {
-		bad("UploadURL %v", err)
-	}
-	if err := checkHTTPURL(cfg.CallbackURL); err != nil {
-		bad("CallbackURL %v", err)
-	}
-	switch cfg.CallbackBodyType {
-	case "":
-		cfg.CallbackBodyType = BodyJSON
-	case BodyJSON, BodyForm:
-	default:
-		bad("CallbackBodyType %q is neither %s nor %s", clip(string(cfg.CallbackBodyType), 64), BodyJSON, BodyForm)
-	}
-	if len(cfg.TicketSecret) < ticket.MinSecretLen {
-		bad("TicketSecret must be at least %d bytes", ticket.MinSecretLen)
-	}
-	switch {
-	case cfg.TicketGrace == 0:
-		cfg.TicketGrace = DefaultTicketGrace
-	case cfg.TicketGrace < 0:
-		bad("TicketGrace must not be negative")
-	}
-	if err := checkPrefix(cfg.KeyPrefix); err != nil {
-		errs = append(errs, err)
-	}
-	if cfg.MaxSize <= 0 {
-		bad("MaxSize must be positive")
-	}
-	var types []mediaRange
+	types := make([]mediaRange, 0, len(cfg.AllowedTypes))
 	for _, t := range cfg.AllowedTypes {
-		r, ok := parseMediaRange(t)
-		if !ok {
-			bad("AllowedTypes entry %q is not type/subtype, type/* or */*", clip(t, 64))
-			continue
-		}
+		r, _ := parseMediaRange(t)
 		types = append(types, r)
 	}
-	if len(cfg.AllowedTypes) == 0 {
-		bad("AllowedTypes is empty: no upload could be accepted")
-	}
-	if cfg.TTL < time.Second || cfg.TTL > MaxTTL {
-		bad("TTL %v is not between 1s and %v", cfg.TTL, MaxTTL)
-	}
-	switch cfg.DefaultVersion {
-	case "":
-		cfg.DefaultVersion = V4
-	case V4, V1:
-	default:
-		bad("DefaultVersion %q is neither v4 nor v1", clip(string(cfg.DefaultVersion), 32))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	cfg.CallbackBodyType = orDefault(cfg.CallbackBodyType, BodyJSON)
+	cfg.TicketGrace = orDefault(cfg.TicketGrace, DefaultTicketGrace)
+	cfg.TTL = orDefault(cfg.TTL, DefaultTTL)
+	cfg.DefaultVersion = orDefault(cfg.DefaultVersion, V4)
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
@@ -132,46 +44,20 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	return &Issuer{cfg: cfg, allowedTypes: types, signer: NewSigner(cfg.Credentials, cfg.Region)}, nil
 }
 
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
 // Format prints the Issuer without its secrets, for every fmt verb.
 func (is *Issuer) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, "policy.Issuer{")
 	is.cfg.Format(f, verb)
 	fmt.Fprint(f, "}")
-}
-
-func validRegion(r string) bool {
-	if r == "" || len(r) > 64 {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		if c := r[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validBucket(b string) bool {
-	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func checkHTTPURL(s string) error {
-	if s == "" {
-		return errors.New("is empty")
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", clip(s, 128))
-	}
-	return nil
 }
 
 // upload is what Issue and Presign decide before signing.
@@ -201,6 +87,11 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 		return nil, err
 	}
 	exp := now.Add(is.cfg.TTL).UTC().Truncate(time.Second)
+	names := make([]string, 0, len(req.Vars))
+	for n := range req.Vars {
+		names = append(names, n)
+	}
+	slices.Sort(names)
 	claims := ticket.Claims{
 		User:        user,
 		Bucket:      is.cfg.Bucket,
@@ -208,6 +99,8 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 		Size:        req.Size,
 		ContentType: ct,
 		Filename:    req.Filename,
+		BodyType:    string(is.cfg.CallbackBodyType),
+		VarNames:    names,
 		ExpiresAt:   exp.Add(is.cfg.TicketGrace),
 	}
 	if inDir {
@@ -218,11 +111,6 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 	if err != nil {
 		return nil, fmt.Errorf("policy: signing ticket: %w", err)
 	}
-	names := make([]string, 0, len(req.Vars))
-	for n := range req.Vars {
-		names = append(names, n)
-	}
-	slices.Sort(names)
 	return &upload{
 		contentType: ct,
 		version:     v,
@@ -242,10 +130,12 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 // error is a fault of the server (randomness, signing).
 //
 // The policy binds, in this order: the bucket, the exact key,
-// content-length-range 1..req.Size, Content-Type, success_action_status
-// "200", the callback, each var (sorted), then the signing conditions. The
-// callback body carries a ticket binding user, bucket, key, size, content
-// type and filename until the policy's expiry plus TicketGrace.
+// x-oss-forbid-overwrite "true" (the upload never replaces an existing
+// object), content-length-range 1..req.Size, Content-Type,
+// success_action_status "200", the callback, each var (sorted), then the
+// signing conditions. The callback body carries a ticket binding user,
+// bucket, key, size, content type, filename, the callback body's format and
+// the var names until the policy's expiry plus TicketGrace.
 func (is *Issuer) Issue(user string, req Request, now time.Time) (*SignedUpload, error) {
 	u, err := is.prepare(user, req, now, false)
 	if err != nil {
@@ -254,6 +144,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*SignedUpload,
 	p := New(u.expires)
 	p.SetBucket(is.cfg.Bucket)
 	p.SetKey(u.key)
+	p.SetForbidOverwrite(true)
 	p.SetContentLengthRange(1, req.Size)
 	p.SetContentType(u.contentType)
 	p.SetSuccessActionStatus("200")
@@ -281,10 +172,11 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*SignedUpload,
 
 // Presign is Issue for clients that cannot send a multipart form: it returns
 // a presigned PUT URL (Method "PUT", no fields) and the headers the client
-// must send with the file as the body: Content-Type, x-oss-callback and,
-// with vars, x-oss-callback-var. The signature binds the key, the content
-// type and the callback; the size cannot be bound in a presigned URL, so the
-// callback's ticket check (size ≤ declared) is what refuses a larger file.
+// must send with the file as the body: Content-Type, x-oss-forbid-overwrite
+// "true", x-oss-callback and, with vars, x-oss-callback-var. The signature
+// binds the key and all those headers; the size cannot be bound in a
+// presigned URL, so the callback's ticket check (1 ≤ size ≤ declared) is
+// what refuses an empty or larger file.
 func (is *Issuer) Presign(user string, req Request, now time.Time) (*SignedUpload, error) {
 	u, err := is.prepare(user, req, now, false)
 	if err != nil {
@@ -294,7 +186,7 @@ func (is *Issuer) Presign(user string, req Request, now time.Time) (*SignedUploa
 	if err != nil {
 		return nil, err
 	}
-	headers := map[string]string{"Content-Type": u.contentType, "x-oss-callback": cb}
+	headers := map[string]string{"Content-Type": u.contentType, forbidOverwrite: "true", "x-oss-callback": cb}
 	if len(u.varNames) > 0 {
 		headers["x-oss-callback-var"] = encodeCallbackVars(u.varNames, req.Vars)
 	}

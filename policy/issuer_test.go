@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,7 +155,7 @@ func TestIssue(t *testing.T) {
 			}
 			want := map[string]string{
 				"key": wantKey, "policy": f["policy"], "success_action_status": "200", "Content-Type": "image/jpeg",
-				"callback": f["callback"], "x:caption": req.Vars["caption"], "x:title": "t",
+				"callback": f["callback"], "x:caption": req.Vars["caption"], "x:title": "t", "x-oss-forbid-overwrite": "true",
 			}
 			if tt.wantV == V4 {
 				want["x-oss-signature-version"] = "OSS4-HMAC-SHA256"
@@ -176,6 +178,7 @@ func TestIssue(t *testing.T) {
 			wantConds := []any{
 				map[string]any{"bucket": "examplebucket"},
 				[]any{"eq", "$key", wantKey},
+				[]any{"eq", "$x-oss-forbid-overwrite", "true"},
 				[]any{"content-length-range", 1.0, 12345.0},
 				[]any{"eq", "$Content-Type", "image/jpeg"},
 				[]any{"eq", "$success_action_status", "200"},
@@ -207,8 +210,9 @@ func TestIssue(t *testing.T) {
 				t.Fatalf("ticket does not verify: %v", err)
 			}
 			wantClaims := ticket.Claims{User: "alice", Bucket: "examplebucket", Key: wantKey, Size: 12345,
-				ContentType: "image/jpeg", Filename: req.Filename, ExpiresAt: wantExp.Add(DefaultTicketGrace)}
-			if claims != wantClaims {
+				ContentType: "image/jpeg", Filename: req.Filename, BodyType: string(tt.bodyType),
+				VarNames: []string{"caption", "title"}, ExpiresAt: wantExp.Add(DefaultTicketGrace)}
+			if !reflect.DeepEqual(claims, wantClaims) {
 				t.Errorf("ticket claims\n got: %+v\nwant: %+v", claims, wantClaims)
 			}
 		})
@@ -281,6 +285,7 @@ func TestValidate(t *testing.T) {
 		{"contentType no slash", with(func(r *Request) { r.ContentType = "image" }), CodeInvalidRequest, "contentType", "contentType"},
 		{"contentType garbage", with(func(r *Request) { r.ContentType = "image/jpeg/x" }), CodeInvalidRequest, "contentType", "contentType"},
 		{"contentType bad params", with(func(r *Request) { r.ContentType = "image/jpeg; =x" }), CodeInvalidRequest, "contentType", "contentType"},
+		{"contentType not an RFC 6838 name", with(func(r *Request) { r.ContentType = "image/x{y}" }), CodeInvalidRequest, "contentType", "contentType"},
 		{"contentType wildcard", with(func(r *Request) { r.ContentType = "image/*" }), CodeInvalidRequest, "contentType", "contentType"},
 		{"contentType huge", with(func(r *Request) { r.ContentType = "image/" + strings.Repeat("x", 300) }), CodeInvalidRequest, "contentType", "contentType"},
 		{"contentType not allowed", with(func(r *Request) { r.ContentType = "video/mp4" }), CodeTypeNotAllowed, "contentType", "video/mp4"},
@@ -344,7 +349,8 @@ func TestAllowedTypes(t *testing.T) {
 		{[]string{"image/*"}, "imagex/png", false},
 		{[]string{" Application/PDF "}, "application/pdf", true},
 		{[]string{"application/pdf"}, "application/pdfx", false},
-		{[]string{"*/*"}, "video/mp4", true},
+		{[]string{"IMAGE/*"}, "image/png", true},
+		{[]string{"image/svg+xml"}, "image/svg+xml", true},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.allowed, ",")+" "+tt.ct, func(t *testing.T) {
@@ -367,22 +373,33 @@ func TestNewIssuerErrors(t *testing.T) {
 		{"no secret", func(c *IssuerConfig) { c.Credentials.AccessKeySecret = "" }, "Credentials"},
 		{"no region", func(c *IssuerConfig) { c.Region = "" }, "Region"},
 		{"bad region", func(c *IssuerConfig) { c.Region = "cn hangzhou" }, "Region"},
+		{"one-letter region", func(c *IssuerConfig) { c.Region = "oss-x" }, "Region"},
 		{"no bucket", func(c *IssuerConfig) { c.Bucket = "" }, "Bucket"},
 		{"bad bucket", func(c *IssuerConfig) { c.Bucket = "Example_Bucket" }, "Bucket"},
+		{"bucket ends with -", func(c *IssuerConfig) { c.Bucket = "bucket-" }, "Bucket"},
 		{"no upload URL", func(c *IssuerConfig) { c.UploadURL = "" }, "UploadURL"},
 		{"relative upload URL", func(c *IssuerConfig) { c.UploadURL = "/upload" }, "UploadURL"},
+		{"upload URL with query", func(c *IssuerConfig) { c.UploadURL = "https://h/?a=1" }, "UploadURL"},
+		{"upload URL with userinfo", func(c *IssuerConfig) { c.UploadURL = "https://u:p@h" }, "UploadURL"},
 		{"ftp callback URL", func(c *IssuerConfig) { c.CallbackURL = "ftp://h/cb" }, "CallbackURL"},
+		{"callback URL with fragment", func(c *IssuerConfig) { c.CallbackURL = "https://h/cb#x" }, "CallbackURL"},
+		{"callback URL after a query", func(c *IssuerConfig) { c.CallbackURL = "https://h?x=1/api/uploads/callback" }, "CallbackURL"},
 		{"bad body type", func(c *IssuerConfig) { c.CallbackBodyType = "text/plain" }, "CallbackBodyType"},
 		{"short ticket secret", func(c *IssuerConfig) { c.TicketSecret = c.TicketSecret[:31] }, "TicketSecret"},
 		{"negative grace", func(c *IssuerConfig) { c.TicketGrace = -time.Second }, "TicketGrace"},
-		{"bad prefix", func(c *IssuerConfig) { c.KeyPrefix = "../" }, "prefix"},
-		{"prefix without slash", func(c *IssuerConfig) { c.KeyPrefix = "uploads" }, "prefix"},
+		{"bad prefix", func(c *IssuerConfig) { c.KeyPrefix = "../" }, "KeyPrefix"},
+		{"prefix without slash", func(c *IssuerConfig) { c.KeyPrefix = "uploads" }, "KeyPrefix"},
+		{"prefix with //", func(c *IssuerConfig) { c.KeyPrefix = "a//b/" }, "KeyPrefix"},
 		{"zero max size", func(c *IssuerConfig) { c.MaxSize = 0 }, "MaxSize"},
+		{"max size over 5 GiB", func(c *IssuerConfig) { c.MaxSize = 5<<30 + 1 }, "MaxSize"},
 		{"no allowed types", func(c *IssuerConfig) { c.AllowedTypes = nil }, "AllowedTypes"},
 		{"bad allowed type", func(c *IssuerConfig) { c.AllowedTypes = []string{"image"} }, "AllowedTypes"},
 		{"star type", func(c *IssuerConfig) { c.AllowedTypes = []string{"*/png"} }, "AllowedTypes"},
+		{"any type", func(c *IssuerConfig) { c.AllowedTypes = []string{"image/*", "*/*"} }, "AllowedTypes"},
 		{"allowed type with params", func(c *IssuerConfig) { c.AllowedTypes = []string{"text/plain; charset=utf-8"} }, "AllowedTypes"},
-		{"zero TTL", func(c *IssuerConfig) { c.TTL = 0 }, "TTL"},
+		{"allowed type list in one entry", func(c *IssuerConfig) { c.AllowedTypes = []string{"image/png,image/gif"} }, "AllowedTypes"},
+		{"TTL under a minute", func(c *IssuerConfig) { c.TTL = MinTTL - time.Second }, "TTL"},
+		{"negative TTL", func(c *IssuerConfig) { c.TTL = -time.Minute }, "TTL"},
 		{"huge TTL", func(c *IssuerConfig) { c.TTL = 25 * time.Hour }, "TTL"},
 		{"bad version", func(c *IssuerConfig) { c.DefaultVersion = "v2" }, "DefaultVersion"},
 	}
@@ -391,30 +408,94 @@ func TestNewIssuerErrors(t *testing.T) {
 			cfg := testConfig()
 			tt.edit(&cfg)
 			_, err := NewIssuer(cfg)
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("err = %v, want one naming %s", err, tt.field)
+			fes := FieldErrors(err)
+			if len(fes) != 1 || fes[0].Field != tt.field {
+				t.Fatalf("err = %v (field errors %v), want exactly one naming %s", err, fes, tt.field)
 			}
-			if err != nil && strings.Contains(err.Error(), string(testTicketSecret)) {
+			if !errors.Is(err, fes[0]) || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("NewIssuer's error %q does not carry its *FieldError", err)
+			}
+			if cfg.Validate() == nil {
+				t.Error("Validate accepts what NewIssuer refuses")
+			}
+			if strings.Contains(err.Error(), string(testTicketSecret)) {
 				t.Errorf("error leaks the ticket secret: %v", err)
 			}
 		})
 	}
 	t.Run("every problem listed", func(t *testing.T) {
-		_, err := NewIssuer(IssuerConfig{})
-		if n := strings.Count(err.Error(), "\n") + 1; n < 8 {
+		err := IssuerConfig{}.Validate()
+		var fields []string
+		for _, fe := range FieldErrors(err) {
+			fields = append(fields, fe.Field)
+		}
+		want := []string{"Credentials", "Region", "Bucket", "UploadURL", "CallbackURL", "TicketSecret", "MaxSize", "AllowedTypes"}
+		if !reflect.DeepEqual(fields, want) {
+			t.Errorf("fields %v, want %v", fields, want)
+		}
+		if n := strings.Count(err.Error(), "\n") + 1; n != len(want) {
 			t.Errorf("%d lines, want one per problem:\n%v", n, err)
+		}
+	})
+	t.Run("valid", func(t *testing.T) {
+		for name, edit := range map[string]func(*IssuerConfig){
+			"as is":       nil,
+			"minimum TTL": func(c *IssuerConfig) { c.TTL = MinTTL },
+			"maximum TTL": func(c *IssuerConfig) { c.TTL = MaxTTL },
+			"5 GiB":       func(c *IssuerConfig) { c.MaxSize = MaxUploadSize },
+			"no prefix":   func(c *IssuerConfig) { c.KeyPrefix = "" },
+			"zero defaults": func(c *IssuerConfig) {
+				c.TTL, c.TicketGrace, c.CallbackBodyType, c.DefaultVersion, c.Rand = 0, 0, "", "", nil
+			},
+			"region oss-":    func(c *IssuerConfig) { c.Region = "oss-cn-hangzhou" },
+			"spaced types":   func(c *IssuerConfig) { c.AllowedTypes = []string{" image/* ", "Application/PDF"} },
+			"URL with path":  func(c *IssuerConfig) { c.UploadURL = "http://127.0.0.1:9000/bucket" },
+			"form callbacks": func(c *IssuerConfig) { c.CallbackBodyType = BodyForm },
+		} {
+			cfg := testConfig()
+			if edit != nil {
+				edit(&cfg)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
 		}
 	})
 }
 
+func TestFieldErrors(t *testing.T) {
+	a, b := &FieldError{"TTL", "x"}, &FieldError{"MaxSize", "y"}
+	cases := []struct {
+		name string
+		err  error
+		want []*FieldError
+	}{
+		{"nil", nil, nil},
+		{"other", errors.New("x"), nil},
+		{"one", a, []*FieldError{a}},
+		{"wrapped", fmt.Errorf("config: %w", a), []*FieldError{a}},
+		{"joined", errors.Join(a, errors.New("z"), b), []*FieldError{a, b}},
+		{"nested", errors.Join(errors.Join(a), b), []*FieldError{a, b}},
+	}
+	for _, c := range cases {
+		if got := FieldErrors(c.err); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: FieldErrors = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if a.Error() != "policy: TTL x" {
+		t.Errorf("Error() = %q", a.Error())
+	}
+}
+
 func TestNewIssuerDefaults(t *testing.T) {
 	cfg := testConfig()
-	cfg.Rand = nil
+	cfg.Rand, cfg.TTL = nil, 0
 	is, err := NewIssuer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if is.cfg.CallbackBodyType != BodyJSON || is.cfg.TicketGrace != DefaultTicketGrace || is.cfg.DefaultVersion != V4 || is.cfg.Rand == nil {
+	if is.cfg.CallbackBodyType != BodyJSON || is.cfg.TicketGrace != DefaultTicketGrace || is.cfg.DefaultVersion != V4 ||
+		is.cfg.Rand == nil || is.cfg.TTL != DefaultTTL {
 		t.Errorf("defaults not applied: %v", is.cfg)
 	}
 	cfg.TicketSecret[0] ^= 1 // the Issuer keeps its own copy
@@ -435,6 +516,85 @@ func TestIssueConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// A request decoded from JSON without "size" is a malformed request (400
+// invalid_request naming size), not an empty file (422 empty_file).
+func TestRequestJSONSize(t *testing.T) {
+	is := newTestIssuer(t, nil)
+	cases := []struct {
+		name      string
+		body      string
+		code      string // "" for a valid request
+		field     string
+		wantSize  int64
+		decodeErr string // decoding must fail with this text in its error
+	}{
+		{name: "size given", body: `{"filename":"a.jpg","size":3,"contentType":"image/jpeg"}`, wantSize: 3},
+		{name: "size missing", body: `{"filename":"a.jpg","contentType":"image/jpeg"}`, code: CodeInvalidRequest, field: "size"},
+		{name: "size null", body: `{"filename":"a.jpg","size":null,"contentType":"image/jpeg"}`, code: CodeInvalidRequest, field: "size"},
+		{name: "size zero", body: `{"filename":"a.jpg","size":0,"contentType":"image/jpeg"}`, code: CodeEmptyFile, field: "size"},
+		{name: "size missing, filename first", body: `{"contentType":"image/jpeg"}`, code: CodeInvalidRequest, field: "filename"},
+		{name: "unknown field", body: `{"filename":"a.jpg","size":3,"contentType":"image/jpeg","acl":"public-read"}`, decodeErr: `json: unknown field "acl"`},
+		{name: "size as string", body: `{"filename":"a.jpg","size":"3","contentType":"image/jpeg"}`, decodeErr: "size"},
+		{name: "not an object", body: `[]`, decodeErr: "cannot unmarshal"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The way web decodes (strict Decoder) and plain json.Unmarshal
+			// must agree.
+			var strict, plain Request
+			dec := json.NewDecoder(strings.NewReader(c.body))
+			dec.DisallowUnknownFields()
+			errs := []error{dec.Decode(&strict), json.Unmarshal([]byte(c.body), &plain)}
+			for i, req := range []Request{strict, plain} {
+				if c.decodeErr != "" {
+					if errs[i] == nil || !strings.Contains(errs[i].Error(), c.decodeErr) {
+						t.Fatalf("decoding %d: err = %v, want one mentioning %q", i, errs[i], c.decodeErr)
+					}
+					continue
+				}
+				if errs[i] != nil {
+					t.Fatalf("decoding %d: %v", i, errs[i])
+				}
+				err := is.Validate(req)
+				var perr *Error
+				switch {
+				case c.code == "" && err != nil:
+					t.Fatalf("Validate = %v, want nil", err)
+				case c.code == "" && req.Size != c.wantSize:
+					t.Fatalf("Size = %d, want %d", req.Size, c.wantSize)
+				case c.code != "" && (!errors.As(err, &perr) || perr.Code != c.code || perr.Field != c.field):
+					t.Fatalf("Validate = %#v, want code %s field %s", err, c.code, c.field)
+				}
+			}
+		})
+	}
+	var typeErr *json.UnmarshalTypeError
+	var req Request
+	if err := json.Unmarshal([]byte(`{"size":true}`), &req); !errors.As(err, &typeErr) || typeErr.Field != "size" {
+		t.Errorf("wrong type: err = %#v, want a *json.UnmarshalTypeError naming size (web names the field from it)", err)
+	}
+}
+
+// Every upload Issue signs binds x-oss-forbid-overwrite: the form field and
+// the policy condition together.
+func TestIssueForbidsOverwrite(t *testing.T) {
+	for _, v := range []Version{V4, V1} {
+		up, err := newTestIssuer(t, nil).Issue("alice", Request{Filename: "a.txt", Size: 3, ContentType: "text/plain", SignatureVersion: string(v)}, issueNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Fields["x-oss-forbid-overwrite"] != "true" {
+			t.Errorf("%s: field x-oss-forbid-overwrite = %q, want true", v, up.Fields["x-oss-forbid-overwrite"])
+		}
+		doc := decodePolicy(t, up.Fields["policy"])
+		if !slices.ContainsFunc(doc.Conditions, func(c any) bool {
+			return reflect.DeepEqual(c, []any{"eq", "$x-oss-forbid-overwrite", "true"})
+		}) {
+			t.Errorf("%s: policy has no forbid-overwrite condition: %v", v, doc.Conditions)
 		}
 	}
 }

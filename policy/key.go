@@ -53,32 +53,39 @@ func ObjectKey(prefix, sub, filename string, now time.Time, rand io.Reader) (str
 
 // checkPrefix validates a key prefix (see ObjectKey).
 func checkPrefix(prefix string) error {
-	if prefix == "" {
-		return nil
+	if p := prefixProblem(prefix); p != "" {
+		return fmt.Errorf("policy: key prefix %q %s", clip(prefix, 64), p)
 	}
-	bad := func(why string) error { return fmt.Errorf("policy: key prefix %q %s", clip(prefix, 64), why) }
+	return nil
+}
+
+// prefixProblem says what is wrong with a key prefix, or "".
+func prefixProblem(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
 	if len(prefix) > MaxPrefixLen {
-		return bad(fmt.Sprintf("is longer than %d bytes", MaxPrefixLen))
+		return fmt.Sprintf("is longer than %d bytes", MaxPrefixLen)
 	}
 	for i := 0; i < len(prefix); i++ {
 		if c := prefix[i]; !(isAlnum(c) || c == '.' || c == '_' || c == '/' || c == '-') {
-			return bad("may only hold A-Z a-z 0-9 . _ / -")
+			return "may only hold A-Z a-z 0-9 . _ / -"
 		}
 	}
 	switch {
 	case prefix[0] == '/':
-		return bad("must not start with /")
+		return "must not start with /"
 	case !strings.HasSuffix(prefix, "/"):
-		return bad("must end with /")
+		return "must end with /"
 	case strings.Contains(prefix, "//"):
-		return bad("must not contain //")
+		return "must not contain //"
 	}
 	for _, seg := range strings.Split(prefix[:len(prefix)-1], "/") {
 		if seg == "." || strings.Contains(seg, "..") {
-			return bad(`must not contain "." or ".." segments`)
+			return `must not contain "." or ".." segments`
 		}
 	}
-	return nil
+	return ""
 }
 
 func isAlnum(c byte) bool {

@@ -24,6 +24,12 @@ type OSSSample struct {
 // Content-Type field, so OSS takes the type from the name's extension and
 // the callback checks it against the declared type. They send no x: vars
 // and sign with V1 only, so vars and signatureVersion v4 are refused.
+//
+// Unlike Issue and Presign, the policy does not bind x-oss-forbid-overwrite:
+// the sample frontends send a fixed set of fields, and a condition on a
+// field they do not send would make OSS refuse every upload. The directory
+// is new and random, so only the uploader can write into it, until the
+// policy expires.
 func (is *Issuer) IssueOSSSample(user string, req Request, now time.Time) (*OSSSample, error) {
 	if len(req.Vars) > 0 {
 		return nil, invalid("vars", "vars are not supported by the oss-sample format")

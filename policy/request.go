@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"mime"
 	"slices"
@@ -8,24 +10,60 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ossgate/ossgate/ticket"
 )
 
-// Request limits (API.md, POST /api/uploads/policy).
+// Request limits (API.md, POST /api/uploads/policy). The var and content
+// type limits are the ticket package's, which the callback verifier applies
+// too.
 const (
 	MaxFilenameLen    = 255 // bytes
-	MaxVars           = 10
-	MaxVarValueLen    = 256 // bytes
-	maxContentTypeLen = 255
+	MaxVars           = ticket.MaxVars
+	MaxVarValueLen    = ticket.MaxVarValueLen // bytes
+	maxContentTypeLen = ticket.MaxMediaTypeLen
 )
 
 // Request is what a client asks to upload (the JSON body of the policy
 // endpoint).
 type Request struct {
-	Filename         string            `json:"filename"`
+	Filename string `json:"filename"`
+	// Size is the file's size in bytes. Decoded from JSON, a request
+	// without "size" (or with null) is remembered as such, and the Issuer
+	// refuses it as invalid_request naming size rather than as an empty
+	// file; a Request built in Go with Size 0 is an empty file.
 	Size             int64             `json:"size"`
 	ContentType      string            `json:"contentType"`
 	Vars             map[string]string `json:"vars,omitempty"`
 	SignatureVersion string            `json:"signatureVersion,omitempty"`
+
+	sizeMissing bool // set by UnmarshalJSON only
+}
+
+// UnmarshalJSON decodes a request strictly: unknown fields are refused
+// (with encoding/json's "json: unknown field" error, as
+// Decoder.DisallowUnknownFields gives, however the caller decodes), and a
+// missing or null "size" is remembered (see Size).
+func (r *Request) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Filename         string            `json:"filename"`
+		Size             *int64            `json:"size"`
+		ContentType      string            `json:"contentType"`
+		Vars             map[string]string `json:"vars,omitempty"`
+		SignatureVersion string            `json:"signatureVersion,omitempty"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	*r = Request{Filename: w.Filename, ContentType: w.ContentType, Vars: w.Vars, SignatureVersion: w.SignatureVersion}
+	if w.Size == nil {
+		r.sizeMissing = true
+	} else {
+		r.Size = *w.Size
+	}
+	return nil
 }
 
 // SignedUpload is what a client sends to OSS for one upload: a POST form
@@ -64,7 +102,10 @@ func (is *Issuer) check(req Request) (string, Version, *Error) {
 	if err := checkText("filename", req.Filename, MaxFilenameLen); err != nil {
 		return "", "", err
 	}
-	if req.Size < 0 {
+	switch {
+	case req.sizeMissing:
+		return "", "", invalid("size", "size is required")
+	case req.Size < 0:
 		return "", "", invalid("size", "size must not be negative")
 	}
 	ct, err := parseContentType(req.ContentType)
@@ -130,7 +171,8 @@ func checkVars(vars map[string]string) *Error {
 }
 
 // parseContentType returns the lowercased media type of s, without
-// parameters, which is what the policy binds and OSS stores.
+// parameters, which is what the policy binds and OSS stores. The media type
+// must be one the callback accepts back (ticket.PlainMediaType).
 func parseContentType(s string) (string, *Error) {
 	if s == "" {
 		return "", invalid("contentType", "contentType is required")
@@ -139,34 +181,33 @@ func parseContentType(s string) (string, *Error) {
 		return "", invalid("contentType", fmt.Sprintf("contentType must be at most %d bytes", maxContentTypeLen))
 	}
 	mt, _, err := mime.ParseMediaType(s)
-	if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
+	if err != nil || !ticket.PlainMediaType(mt) {
 		return "", invalid("contentType", "contentType is not a valid media type (type/subtype)")
 	}
 	return mt, nil
 }
 
-// mediaRange is an allowed type: "image/jpeg", "image/*" or "*/*".
+// mediaRange is an allowed type: "image/jpeg" or "image/*" (sub "*").
 type mediaRange struct{ typ, sub string }
 
-func parseMediaRange(s string) (mediaRange, bool) {
+// parseMediaRange reads an AllowedTypes entry (surrounding spaces ignored,
+// any letter case) or says what is wrong with it.
+func parseMediaRange(s string) (mediaRange, string) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	mt, params, err := mime.ParseMediaType(s)
-	if err != nil || len(params) > 0 || mt != s {
-		return mediaRange{}, false
+	if s == "*/*" {
+		return mediaRange{}, "is refused: any type includes text/html, which the bucket's domain would serve as a page"
 	}
-	typ, sub, ok := strings.Cut(mt, "/")
-	wild := func(t string) bool { return t == "*" }
-	plain := func(t string) bool { return !strings.Contains(t, "*") }
-	if !ok || !(wild(typ) && wild(sub) || plain(typ) && (wild(sub) || plain(sub))) {
-		return mediaRange{}, false
+	typ, sub, _ := strings.Cut(s, "/")
+	if sub == "*" && ticket.PlainMediaType(typ+"/x") || ticket.PlainMediaType(s) {
+		return mediaRange{typ, sub}, ""
 	}
-	return mediaRange{typ, sub}, true
+	return mediaRange{}, "is not type/subtype or type/* (no parameters)"
 }
 
 func (is *Issuer) allowed(ct string) bool {
 	typ, sub, _ := strings.Cut(ct, "/")
 	for _, r := range is.allowedTypes {
-		if (r.typ == "*" || r.typ == typ) && (r.sub == "*" || r.sub == sub) {
+		if r.typ == typ && (r.sub == "*" || r.sub == sub) {
 			return true
 		}
 	}

@@ -4,12 +4,19 @@
 //
 // A ticket is a bearer credential only for the one object key it names, and
 // only until it expires. It is signed with the service's ticket secret, which
-// never leaves ossgate (OSS only copies the ticket into the callback).
+// never leaves ossgate (OSS only copies the ticket into the callback). It
+// also binds what OSS cannot be trusted to keep apart: the callback body's
+// format (the Content-Type of a callback is not signed) and the names of the
+// custom variables the policy allowed.
+//
+// The package also holds the few limits the policy issuer and the callback
+// verifier must agree on (see rules.go).
 package ticket
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -37,7 +44,14 @@ type Claims struct {
 	Size        int64 // declared size: the most OSS may report
 	ContentType string
 	Filename    string
-	ExpiresAt   time.Time
+	// BodyType is the callback body's format the policy asked OSS for,
+	// BodyJSON or BodyForm; a callback in another format is refused.
+	BodyType string
+	// VarNames are the custom variables (names without "x:") the policy
+	// allowed, sorted; a callback carrying any other is refused. Sign
+	// stores a sorted copy; Verify returns nil for none.
+	VarNames  []string
+	ExpiresAt time.Time
 }
 
 // maxNameLen bounds the name an uploader may add to a KeyPrefix.
@@ -59,19 +73,23 @@ func (c Claims) AllowsKey(key string) bool {
 }
 
 type jwtClaims struct {
-	Bucket      string `json:"bkt"`
-	Key         string `json:"key,omitempty"`
-	KeyPrefix   string `json:"kp,omitempty"`
-	Size        int64  `json:"size"`
-	ContentType string `json:"ct"`
-	Filename    string `json:"fn,omitempty"`
+	Bucket      string   `json:"bkt"`
+	Key         string   `json:"key,omitempty"`
+	KeyPrefix   string   `json:"kp,omitempty"`
+	Size        int64    `json:"size"`
+	ContentType string   `json:"ct"`
+	Filename    string   `json:"fn,omitempty"`
+	BodyType    string   `json:"bt"`
+	VarNames    []string `json:"vars,omitempty"`
 	jwt.RegisteredClaims
 }
 
 // ErrInvalid wraps every reason a ticket is refused.
 var ErrInvalid = errors.New("invalid upload ticket")
 
-// Sign returns the compact JWT for c, valid until c.ExpiresAt.
+// Sign returns the compact JWT for c, valid until c.ExpiresAt. It refuses
+// claims without user, bucket, expiry or body type, with both or neither of
+// Key and KeyPrefix, or with more than MaxVars variable names.
 func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 	if len(secret) < MinSecretLen {
 		return "", fmt.Errorf("ticket secret must be at least %d bytes", MinSecretLen)
@@ -79,6 +97,13 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 	if c.User == "" || c.Bucket == "" || (c.Key == "") == (c.KeyPrefix == "") || c.ExpiresAt.IsZero() {
 		return "", errors.New("ticket needs user, bucket, expiry, and a key or a key prefix (not both)")
 	}
+	if !validBodyType(c.BodyType) {
+		return "", fmt.Errorf("ticket needs a body type, %s or %s", BodyJSON, BodyForm)
+	}
+	if len(c.VarNames) > MaxVars {
+		return "", fmt.Errorf("ticket binds at most %d variable names", MaxVars)
+	}
+	names := slices.Compact(slices.Sorted(slices.Values(c.VarNames)))
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
 		Bucket:      c.Bucket,
 		Key:         c.Key,
@@ -86,6 +111,8 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 		Size:        c.Size,
 		ContentType: c.ContentType,
 		Filename:    c.Filename,
+		BodyType:    c.BodyType,
+		VarNames:    names,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.User,
@@ -97,7 +124,9 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 }
 
 // Verify checks the signature (HS256 only), issuer and expiry of token at
-// time now and returns its claims. Every failure wraps ErrInvalid.
+// time now and returns its claims. A ticket without a body type (one signed
+// before tickets bound the body format) is refused. Every failure wraps
+// ErrInvalid.
 func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	var jc jwtClaims
 	_, err := jwt.ParseWithClaims(token, &jc, func(*jwt.Token) (any, error) { return secret, nil },
@@ -109,7 +138,7 @@ func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if jc.Subject == "" || jc.Bucket == "" || (jc.Key == "") == (jc.KeyPrefix == "") {
+	if jc.Subject == "" || jc.Bucket == "" || (jc.Key == "") == (jc.KeyPrefix == "") || !validBodyType(jc.BodyType) {
 		return Claims{}, fmt.Errorf("%w: missing claims", ErrInvalid)
 	}
 	return Claims{
@@ -120,6 +149,16 @@ func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 		Size:        jc.Size,
 		ContentType: jc.ContentType,
 		Filename:    jc.Filename,
+		BodyType:    jc.BodyType,
+		VarNames:    jc.VarNames,
 		ExpiresAt:   jc.ExpiresAt.Time.UTC(),
 	}, nil
+}
+
+func validBodyType(bt string) bool { return bt == BodyJSON || bt == BodyForm }
+
+// AllowsVar reports whether the ticket allows the custom variable name
+// (without "x:").
+func (c Claims) AllowsVar(name string) bool {
+	return slices.Contains(c.VarNames, name)
 }

@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,23 +14,71 @@ var secret = []byte(strings.Repeat("s", 32))
 
 func TestSignVerifyRoundTrip(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
-	want := Claims{User: "alice", Bucket: "b", Key: "uploads/alice/x.jpg", Size: 42, ContentType: "image/jpeg", Filename: "x.jpg", ExpiresAt: now.Add(time.Hour)}
-	tok, err := Sign(secret, want, now)
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name      string
+		in        Claims
+		wantNames []string
+	}{
+		{"json, no vars", Claims{User: "alice", Bucket: "b", Key: "uploads/alice/x.jpg", Size: 42, ContentType: "image/jpeg",
+			Filename: "x.jpg", BodyType: BodyJSON, ExpiresAt: now.Add(time.Hour)}, nil},
+		{"form, vars sorted and deduplicated", Claims{User: "alice", Bucket: "b", Key: "k", Size: 1, ContentType: "text/plain",
+			BodyType: BodyForm, VarNames: []string{"title", "caption", "title"}, ExpiresAt: now.Add(time.Hour)}, []string{"caption", "title"}},
 	}
-	got, err := Verify(secret, tok, now.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tok, err := Sign(secret, c.in, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Verify(secret, tok, now.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.in
+			want.VarNames = c.wantNames
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %+v, want %+v", got, want)
+			}
+		})
 	}
-	if got != want {
-		t.Fatalf("got %+v, want %+v", got, want)
+}
+
+func TestSignRefuses(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
+	good := Claims{User: "alice", Bucket: "b", Key: "k", BodyType: BodyJSON, ExpiresAt: now.Add(time.Hour)}
+	with := func(edit func(*Claims)) Claims { c := good; edit(&c); return c }
+	cases := []struct {
+		name string
+		c    Claims
+	}{
+		{"no body type", with(func(c *Claims) { c.BodyType = "" })},
+		{"other body type", with(func(c *Claims) { c.BodyType = "text/plain" })},
+		{"too many vars", with(func(c *Claims) { c.VarNames = strings.Split("a b c d e f g h i j k", " ") })},
+		{"no user", with(func(c *Claims) { c.User = "" })},
+		{"no expiry", with(func(c *Claims) { c.ExpiresAt = time.Time{} })},
+	}
+	for _, c := range cases {
+		if _, err := Sign(secret, c.c, now); err == nil {
+			t.Errorf("%s: signed", c.name)
+		}
+	}
+}
+
+func TestAllowsVar(t *testing.T) {
+	c := Claims{VarNames: []string{"caption", "title"}}
+	for name, want := range map[string]bool{"caption": true, "title": true, "x": false, "": false, "x:caption": false} {
+		if got := c.AllowsVar(name); got != want {
+			t.Errorf("AllowsVar(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if (Claims{}).AllowsVar("caption") {
+		t.Error("a ticket without vars allows one")
 	}
 }
 
 func TestVerifyRejects(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
-	good := Claims{User: "alice", Bucket: "b", Key: "k", Size: 1, ContentType: "text/plain", ExpiresAt: now.Add(time.Hour)}
+	good := Claims{User: "alice", Bucket: "b", Key: "k", Size: 1, ContentType: "text/plain", BodyType: BodyJSON, ExpiresAt: now.Add(time.Hour)}
 	tok, err := Sign(secret, good, now)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +87,10 @@ func TestVerifyRejects(t *testing.T) {
 	noIss, _ := foreign.SignedString(secret)
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "alice", "iss": Issuer, "bkt": "b", "key": "k", "exp": now.Add(time.Hour).Unix()})
 	noneTok, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	// A ticket from before tickets bound the body format: without "bt" it
+	// must not be accepted for either format.
+	old := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "iss": Issuer, "bkt": "b", "key": "k", "size": 1, "ct": "text/plain", "exp": now.Add(time.Hour).Unix()})
+	noBodyType, _ := old.SignedString(secret)
 	cases := []struct {
 		name   string
 		secret []byte
@@ -51,6 +104,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"empty", secret, "", now},
 		{"no issuer", secret, noIss, now},
 		{"alg none", secret, noneTok, now},
+		{"no body type", secret, noBodyType, now},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,7 +116,7 @@ func TestVerifyRejects(t *testing.T) {
 }
 
 func TestSignRefusesShortSecret(t *testing.T) {
-	_, err := Sign([]byte("short"), Claims{User: "u", Bucket: "b", Key: "k", ExpiresAt: time.Now()}, time.Now())
+	_, err := Sign([]byte("short"), Claims{User: "u", Bucket: "b", Key: "k", BodyType: BodyJSON, ExpiresAt: time.Now()}, time.Now())
 	if err == nil {
 		t.Fatal("short secret accepted")
 	}
@@ -100,18 +154,55 @@ func TestAllowsKey(t *testing.T) {
 
 func TestKeyPrefixRoundTrip(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
-	want := Claims{User: "alice", Bucket: "b", KeyPrefix: "uploads/alice/x/", Size: 1, ContentType: "image/png", ExpiresAt: now.Add(time.Hour)}
+	want := Claims{User: "alice", Bucket: "b", KeyPrefix: "uploads/alice/x/", Size: 1, ContentType: "image/png", BodyType: BodyForm, ExpiresAt: now.Add(time.Hour)}
 	tok, err := Sign(secret, want, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := Verify(secret, tok, now)
-	if err != nil || got != want {
+	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, %v; want %+v", got, err, want)
 	}
 	both := want
 	both.Key = "uploads/alice/x/a"
 	if _, err := Sign(secret, both, now); err == nil {
 		t.Fatal("a ticket with both a key and a prefix was signed")
+	}
+}
+
+func TestPlainMediaType(t *testing.T) {
+	cases := []struct {
+		s    string
+		want bool
+	}{
+		{"image/jpeg", true},
+		{"TEXT/PLAIN", true},
+		{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", true},
+		{"image/svg+xml", true},
+		{"application/x-www-form-urlencoded", true},
+		{"text/plain; charset=utf-8", false},
+		{`TEXT/PLAIN; x="<script>"`, false},
+		{"text/plain ", false},
+		{"text /plain", false},
+		{"text", false},
+		{"text/", false},
+		{"/plain", false},
+		{"*/*", false},
+		{"image/*", false},
+		{"a/b/c", false},
+		{"image/-jpeg", false},
+		{"image/jp{e}g", false},
+		{"image/jpég", false},
+		{"image/jpeg\n", false},
+		{"image/" + strings.Repeat("a", 127), true},
+		{"image/" + strings.Repeat("a", 128), false},
+		{strings.Repeat("a", 127) + "/" + strings.Repeat("b", 127), true},
+		{strings.Repeat("a", 127) + "/" + strings.Repeat("b", 128), false},
+		{"", false},
+	}
+	for _, c := range cases {
+		if got := PlainMediaType(c.s); got != c.want {
+			t.Errorf("PlainMediaType(%.40q) = %v, want %v", c.s, got, c.want)
+		}
 	}
 }
