@@ -1,7 +1,6 @@
 package ossemu
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -11,15 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/gif" // register decoders for ${imageInfo.*}
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -190,7 +184,7 @@ type callbackVars struct {
 
 type imageInfo struct {
 	Width, Height int
-	Format        string // "jpg", "png", "gif"
+	Format        string // OSS's name: "jpg", "png", "gif", "webp", "bmp", "tiff"
 }
 
 // lookup resolves one ${name}; ok is false for an unknown system variable,
@@ -277,22 +271,6 @@ func renderBody(tmpl string, asJSON bool, lookup func(string) (cbValue, bool)) [
 // file is decoded only then.
 func needsImageInfo(tmpl string) bool {
 	return strings.Contains(tmpl, "${imageInfo.")
-}
-
-// readImageInfo decodes only the header of f; nil when it is no image the
-// standard library knows.
-func readImageInfo(f *os.File) *imageInfo {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil
-	}
-	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
-	if err != nil {
-		return nil
-	}
-	if format == "jpeg" {
-		format = "jpg" // OSS's name for it
-	}
-	return &imageInfo{Width: cfg.Width, Height: cfg.Height, Format: format}
 }
 
 // callbackStringToSign is what OSS signs: the URL-decoded path, the raw

@@ -16,7 +16,17 @@
 //     Complete (x-oss-complete-all too), Abort, ListMultipartUploads; parts
 //     stream to disk and are joined on disk.
 //   - Upload callbacks on PostObject, PutObject and CompleteMultipartUpload,
-//     signed with an RSA key, answered 203 CallbackFailed when they fail.
+//     signed with an RSA key, answered 203 CallbackFailed when they fail;
+//     ${imageInfo.width}, ${imageInfo.height} and ${imageInfo.format} are
+//     read from the image's header, and empty for a file that is no image.
+//   - Image processing on GetObject and HeadObject (x-oss-process, signed
+//     like any parameter): image/resize (m_lfit, m_mfit, m_fill, m_pad,
+//     m_fixed; w, h, l, s, p, limit, color), image/format (jpg, png, gif,
+//     bmp, tiff), image/quality and image/info, with OSS's limits and
+//     errors. JPG, PNG, GIF, WebP, BMP and TIFF sources of at most 20 MB
+//     are decoded, after their header is checked (at most 30,000 px a side
+//     and 50 megapixels, so a decompression bomb is refused unread); other
+//     actions, WebP output and styles answer NotImplemented or NoSuchStyle.
 //   - Bucket: GetBucketInfo; CORS rules (Config.CORS, then
 //     Get/Put/DeleteBucketCors) evaluated as OSS does on preflights and
 //     actual requests.
@@ -25,8 +35,9 @@
 //     x-oss-request-id and the emulator's Date (shifted by ClockOffset).
 //
 // It is written from the OSS documentation and the SDK's signer, with the
-// standard library only and no code shared with the rest of ossgate, so
-// that using it cross-checks ossgate's signing, policies and callbacks.
+// standard library and golang.org/x/image only and no code shared with the
+// rest of ossgate, so that using it cross-checks ossgate's signing,
+// policies and callbacks.
 //
 // One bucket, addressed path-style: an object is /{key} or, as the SDKs
 // send it, /{bucket}/{key}; the bucket is / or /{bucket}/. GET
@@ -123,6 +134,7 @@ type Emulator struct {
 	created         time.Time // the bucket's creation date
 	cors            corsConfig
 	mp              multipartState
+	imageSlots      chan struct{} // one token per image being decoded
 
 	mu        sync.Mutex
 	publicURL string
@@ -188,6 +200,7 @@ func New(cfg Config) (*Emulator, error) {
 		e.now = func() time.Time { return base().Add(off) }
 	}
 	e.mp.completing = map[string]bool{}
+	e.imageSlots = make(chan struct{}, imageSlots)
 	if cfg.CORS != nil {
 		e.cors.put(append([]CORSRule(nil), cfg.CORS...), false)
 	}

@@ -36,6 +36,11 @@ const (
 	CodeAccessForbidden       = "AccessForbidden"
 	CodeNoSuchCORSConfig      = "NoSuchCORSConfiguration"
 	CodeInvalidRequest        = "InvalidRequest"
+	// Image processing (x-oss-process) codes.
+	CodeBadRequest      = "BadRequest"
+	CodeMissingArgument = "MissingArgument"
+	CodeImageTooLarge   = "ImageTooLarge"
+	CodeNoSuchStyle     = "NoSuchStyle"
 )
 
 // ossError is one OSS-style failure: the HTTP status and the Code and Message

@@ -46,14 +46,15 @@ var responseOverrides = map[string]string{
 // getOperations are sub-resources that make a GET or HEAD of an object some
 // other operation (GetObjectACL, GetObjectTagging, ...); none is emulated,
 // and answering one with the object's bytes would mislead the caller.
-// ListParts (uploadId) is routed before GetObject.
-var getOperations = []string{"acl", "tagging", "symlink", "restore", "x-oss-process", "uploads"}
+// ListParts (uploadId) is routed before GetObject; x-oss-process is image
+// processing (serveImage).
+var getOperations = []string{"acl", "tagging", "symlink", "restore", "uploads"}
 
 // getObject serves GetObject and HeadObject (HEAD, also ?objectMeta): the
 // stored bytes with the Content-Type, ETag and headers they were uploaded
-// with. The request must be signed (Authorization header or presigned URL)
-// unless Config.PublicRead. Range and conditional requests come from
-// http.ServeContent.
+// with, or with x-oss-process the processed image. The request must be
+// signed (Authorization header or presigned URL) unless Config.PublicRead.
+// Range and conditional requests come from http.ServeContent.
 func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request, q map[string]string, key string) *ossError {
 	for _, op := range getOperations {
 		if _, ok := q[op]; ok {
@@ -68,6 +69,12 @@ func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request, q map[strin
 	if !signed && !e.cfg.PublicRead {
 		return accessDenied("You have no right to access this object because of bucket acl.")
 	}
+	var job *imageJob
+	if process, ok := q["x-oss-process"]; ok {
+		if job, oerr = parseProcess(process); oerr != nil {
+			return oerr
+		}
+	}
 	f, meta, err := e.store.open(key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newError(http.StatusNotFound, CodeNoSuchKey, "The specified key does not exist.")
@@ -77,6 +84,19 @@ func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request, q map[strin
 		return internalError("Reading the object failed.")
 	}
 	defer f.Close()
+	// Signed requests may choose response headers, as OSS documents; the
+	// emulator ignores the parameters on anonymous ones.
+	overrides := map[string]string{}
+	if signed {
+		for param, header := range responseOverrides {
+			if v, ok := q[param]; ok {
+				overrides[header] = v
+			}
+		}
+	}
+	if job != nil {
+		return e.serveImage(w, r, job, f, meta, overrides)
+	}
 	h := w.Header()
 	for k, v := range meta.Headers {
 		h.Set(k, v)
@@ -89,14 +109,8 @@ func (e *Emulator) getObject(w http.ResponseWriter, r *http.Request, q map[strin
 	// A stored upload is never sniffed into something the uploader did not
 	// declare (an HTML page from a "text/plain" upload).
 	h.Set("X-Content-Type-Options", "nosniff")
-	// Signed requests may choose response headers, as OSS documents; the
-	// emulator ignores the parameters on anonymous ones.
-	if signed {
-		for param, header := range responseOverrides {
-			if v, ok := q[param]; ok {
-				h.Set(header, v)
-			}
-		}
+	for header, v := range overrides {
+		h.Set(header, v)
 	}
 	http.ServeContent(w, r, "", meta.LastModified, f)
 	return nil
