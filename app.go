@@ -91,27 +91,16 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 
 func (a *app) server(ctx context.Context) (*web.Server, error) {
 	c := a.cfg
-	issuer, err := policy.NewIssuer(policy.IssuerConfig{
-		Credentials:      c.Credentials,
-		Region:           c.Region,
-		Bucket:           c.Bucket,
-		UploadURL:        c.UploadURL,
-		CallbackURL:      c.PublicURL + "/api/uploads/callback",
-		CallbackBodyType: c.CallbackBodyType,
-		TicketSecret:     c.TicketSecret,
-		KeyPrefix:        c.KeyPrefix,
-		MaxSize:          c.MaxSize,
-		AllowedTypes:     c.AllowedTypes,
-		TTL:              c.PolicyTTL,
-		DefaultVersion:   c.SignatureVer,
-	})
+	issuer, err := policy.NewIssuer(c.issuerConfig())
 	if err != nil {
 		return nil, err
 	}
 	metrics := web.NewMetrics()
-	keys, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: c.CallbackKeyHosts, OnFetch: metrics.KeyLookup})
+	fc := c.fetcherConfig()
+	fc.OnFetch = metrics.KeyLookup
+	keys, err := callback.NewFetcher(fc)
 	if err != nil {
-		return nil, fmt.Errorf("OSSGATE_CALLBACK_KEY_HOSTS: %w", err)
+		return nil, fmt.Errorf("OSSGATE_CALLBACK_KEY_URLS: %w", err)
 	}
 	auth := web.AuthConfig{Secret: c.JWTSecret, PublicKey: c.JWTPublicKey, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: 30 * time.Second}
 	if c.JWTJWKSURL != "" {
@@ -181,7 +170,9 @@ func (a *app) startEmulator() error {
 	if c.ossEndpointDefaulted {
 		c.OSSEndpoint = "http://" + emu.Addr()
 	}
-	c.CallbackKeyHosts = append(c.CallbackKeyHosts, emu.Addr())
+	// Only the emulator's own key URL: its host also serves every uploaded
+	// object, and an uploaded .pem must not pass as OSS's key.
+	c.CallbackKeyURLs = append(c.CallbackKeyURLs, emu.PublicKeyURL())
 	if c.publicURLDefaulted {
 		_, port, _ := net.SplitHostPort(a.ln.Addr().String())
 		c.PublicURL = "http://localhost:" + port

@@ -66,7 +66,7 @@ func newCrashEnv(t *testing.T, bin string) *crashEnv {
 		"OSSGATE_JWT_SECRET=" + string(e.jwtSecret),
 		"OSSGATE_TICKET_SECRET=crash-test-ticket-secret-0123456789abcdef",
 		"OSSGATE_DB=" + filepath.Join(t.TempDir(), "ossgate.db"),
-		"OSSGATE_CALLBACK_KEY_HOSTS=" + keys.Listener.Addr().String(),
+		"OSSGATE_CALLBACK_KEY_URLS=" + keys.URL + "/callback_pub_key_v1.pem",
 		"OSSGATE_RATE_LIMIT=1000000/s,burst=1000000",
 	}
 	return e

@@ -13,22 +13,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// errorCodes is the error table of API.md, plus the codes the server adds
-// (405 method_not_allowed, 500 internal, 503 key_unavailable).
-var errorCodes = map[int][]string{
-	400: {"invalid_json", "invalid_request", "invalid_callback"},
-	401: {"unauthorized"},
-	403: {"invalid_signature", "untrusted_key_url", "invalid_ticket"},
-	404: {"not_found"},
-	405: {"method_not_allowed"},
-	413: {"body_too_large"},
-	415: {"unsupported_media_type"},
-	422: {"file_too_large", "type_not_allowed", "empty_file"},
-	429: {"rate_limited"},
-	500: {"internal"},
-	503: {"unavailable", "key_unavailable"},
-}
-
 func load(t *testing.T) *openapi3.T {
 	t.Helper()
 	loader := openapi3.NewLoader()
@@ -106,52 +90,6 @@ func TestSpecOperationsAreComplete(t *testing.T) {
 			t.Errorf("%s: bearer-authenticated but no 401", where)
 		}
 	})
-}
-
-// codesOf returns the codes an Error<status> schema allows.
-func codesOf(t *testing.T, s *openapi3.Schema) []string {
-	t.Helper()
-	if len(s.AllOf) != 2 || s.AllOf[0].Ref != "#/components/schemas/Error" {
-		t.Fatalf("want allOf [Error, {code restriction}]")
-	}
-	code := s.AllOf[1].Value.Properties["error"].Value.Properties["code"].Value
-	var out []string
-	if code.Const != nil {
-		out = append(out, code.Const.(string))
-	}
-	for _, v := range code.Enum {
-		out = append(out, v.(string))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func TestSpecErrorCodesMatchContract(t *testing.T) {
-	doc := load(t)
-	schemas := doc.Components.Schemas
-	var all []string
-	for status, want := range errorCodes {
-		name := fmt.Sprintf("Error%d", status)
-		ref := schemas[name]
-		if ref == nil {
-			t.Errorf("no schema %s", name)
-			continue
-		}
-		want = slices.Sorted(slices.Values(want))
-		if got := codesOf(t, ref.Value); !slices.Equal(got, want) {
-			t.Errorf("%s codes %v, want %v", name, got, want)
-		}
-		all = append(all, want...)
-	}
-	slices.Sort(all)
-	var enum []string
-	for _, v := range schemas["ErrorCode"].Value.Enum {
-		enum = append(enum, v.(string))
-	}
-	slices.Sort(enum)
-	if !slices.Equal(enum, all) {
-		t.Errorf("ErrorCode enum %v, want %v", enum, all)
-	}
 }
 
 // TestSpecSchemas holds the main schemas against values the contract

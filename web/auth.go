@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -144,7 +143,7 @@ func (a *authenticator) parse(token string) (string, error) {
 }
 
 func unauthorized(msg string) *apiError {
-	return newError(http.StatusUnauthorized, "unauthorized", msg)
+	return newError(codeUnauthorized, msg)
 }
 
 const userKey = "ossgate.user"

@@ -215,7 +215,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// Callbacks, acting as OSS: a fresh policy for alice, then a signed
 	// callback; before runs before signing (so the signature covers it).
-	ok := ossUpload{Size: 100, ETag: "ETAG", MimeType: "image/png"}
+	ok := ossUpload{Size: 100, ETag: testETag, MimeType: "image/png"}
 	freshPolicy := func(t *testing.T, bearer string) policy.SignedUpload {
 		t.Helper()
 		up, res := h.policy(t, bearer, map[string]any{"filename": "a.png", "size": 100, "contentType": "image/png"})
@@ -326,7 +326,7 @@ func TestBadInput(t *testing.T) {
 		{name: "policy/size -0", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":-0,"contentType":"image/jpeg"}`), status: 422, code: "empty_file"},
 		{name: "policy/size true", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":true,"contentType":"image/jpeg"}`), status: 400, code: "invalid_request"},
 		{name: "policy/size object", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":{},"contentType":"image/jpeg"}`), status: 400, code: "invalid_request"},
-		{name: "policy/size null is no size", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":null,"contentType":"image/jpeg"}`), status: 422, code: "empty_file"},
+		{name: "policy/size null is no size", send: post("/api/uploads/policy", alice, "application/json", `{"filename":"a.jpg","size":null,"contentType":"image/jpeg"}`), status: 400, code: "invalid_request"},
 		{name: "policy/filename number", send: post("/api/uploads/policy", alice, "application/json", `{"filename":12,"size":1,"contentType":"image/jpeg"}`), status: 400, code: "invalid_request"},
 		// Duplicate keys: encoding/json keeps the last, and every rule runs
 		// on the decoded request, so one parser decides everything.
@@ -413,7 +413,7 @@ func TestBadInput(t *testing.T) {
 			if res.Status != 200 || json.Unmarshal(res.Body, &up) != nil {
 				t.Fatalf("presign: %d %s", res.Status, res.Body)
 			}
-			return h.ossCallback(t, policy.SignedUpload{Fields: map[string]string{"callback": up.Headers["x-oss-callback"]}, Key: up.Key}, ossUpload{Size: 5 << 30, ETag: "E", MimeType: "image/png"}, nil, nil)
+			return h.ossCallback(t, policy.SignedUpload{Fields: map[string]string{"callback": up.Headers["x-oss-callback"]}, Key: up.Key}, ossUpload{Size: 5 << 30, ETag: testETag, MimeType: "image/png"}, nil, nil)
 		}, status: 403, code: "invalid_ticket"},
 
 		// Bearer tokens.
@@ -579,7 +579,7 @@ func TestBadInput(t *testing.T) {
 			return strings.Replace(s, `{"bucket":`, `{"object":"uploads/alice/other.png","bucket":`, 1)
 		})), status: 400, code: "invalid_callback"},
 		{name: "callback/duplicate ticket field", send: signed(body(func(s string) string { return strings.Replace(s, `{"bucket":`, `{"ticket":"x","bucket":`, 1) })), status: 400, code: "invalid_callback"},
-		{name: "callback/invalid UTF-8 body", send: signed(body(func(s string) string { return strings.Replace(s, `"ETAG"`, "\"E\xffTAG\"", 1) })), status: 400, code: "invalid_callback"},
+		{name: "callback/invalid UTF-8 body", send: signed(body(func(s string) string { return strings.Replace(s, `"`+testETag+`"`, "\"E\xffTAG\"", 1) })), status: 400, code: "invalid_callback"},
 		{name: "callback/size 100.0", send: signed(body(func(s string) string { return strings.Replace(s, `"size":100`, `"size":100.0`, 1) })), status: 400, code: "invalid_callback"},
 		{name: "callback/size 1e2", send: signed(body(func(s string) string { return strings.Replace(s, `"size":100`, `"size":1e2`, 1) })), status: 400, code: "invalid_callback"},
 		{name: "callback/size over int64", send: signed(body(func(s string) string { return strings.Replace(s, `"size":100`, `"size":99999999999999999999`, 1) })), status: 400, code: "invalid_callback"},
@@ -680,7 +680,7 @@ func TestBadInputTicketDecidesTheOwner(t *testing.T) {
 	if res.Status != 200 {
 		t.Fatalf("policy: %d %s", res.Status, res.Body)
 	}
-	cres := h.ossCallback(t, up, ossUpload{Size: 10, ETag: "E", MimeType: "image/png"}, func(r *ossRequest) {
+	cres := h.ossCallback(t, up, ossUpload{Size: 10, ETag: testETag, MimeType: "image/png"}, func(r *ossRequest) {
 		r.RawQuery = "user=alice&sub=alice"
 		r.Body = bytes.Replace(r.Body, []byte(`{"bucket":`), []byte(`{"user":"alice","sub":"alice","owner":"alice","bucket":`), 1)
 	}, nil)
@@ -717,7 +717,7 @@ func TestBadInputReplays(t *testing.T) {
 	clk := &testClock{}
 	h := badHarness(t, kh, clk)
 	alice := token(t, nil)
-	o := ossUpload{Size: 10, ETag: "E", MimeType: "image/png"}
+	o := ossUpload{Size: 10, ETag: testETag, MimeType: "image/png"}
 	newUp := func() policy.SignedUpload {
 		up, res := h.policy(t, alice, map[string]any{"filename": "r.png", "size": 10, "contentType": "image/png"})
 		if res.Status != 200 {

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ossgate/ossgate/policy"
 )
 
 // readBody reads the whole (already size-limited) body, mapping the limit
@@ -25,7 +26,7 @@ func readBody(c echo.Context) ([]byte, error) {
 	case errors.As(err, &mbe):
 		return nil, errBodyTooBig
 	case err != nil:
-		return nil, newError(http.StatusBadRequest, "invalid_request", "The request body could not be read.")
+		return nil, newError(policy.CodeInvalidRequest, "The request body could not be read.")
 	}
 	return b, nil
 }
@@ -34,7 +35,7 @@ func readBody(c echo.Context) ([]byte, error) {
 func requireJSON(c echo.Context) error {
 	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationJSON {
-		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
+		return newError(codeUnsupportedMediaType, "Send the body as application/json.")
 	}
 	return nil
 }
@@ -81,7 +82,7 @@ func decodeStrict(body []byte, v any) error {
 	}
 }
 
-var errInvalidJSON = newError(http.StatusBadRequest, "invalid_json", "The body is not a single valid JSON object in UTF-8.")
+var errInvalidJSON = newError(codeInvalidJSON, "The body is not a single valid JSON object in UTF-8.")
 
 func jsonKind(goKind string) string {
 	switch goKind {
@@ -97,7 +98,7 @@ func jsonKind(goKind string) string {
 }
 
 func invalidRequest(msg string) *apiError {
-	return newError(http.StatusBadRequest, "invalid_request", msg)
+	return newError(policy.CodeInvalidRequest, msg)
 }
 
 func contextTimeout(c echo.Context, d time.Duration) (context.Context, context.CancelFunc) {

@@ -102,7 +102,7 @@ func TestCallbackRejections(t *testing.T) {
 		}
 		return up
 	}
-	ok := ossUpload{Size: 100, ETag: "ABC", MimeType: "image/png"}
+	ok := ossUpload{Size: 100, ETag: testETag, MimeType: "image/png"}
 	otherKeyServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("non-allowlisted key server was asked for %s", r.URL)
 	}))
@@ -112,7 +112,7 @@ func TestCallbackRejections(t *testing.T) {
 		return func(r *ossRequest) {
 			var body map[string]any
 			json.Unmarshal(r.Body, &body)
-			c := ticket.Claims{User: "alice", Bucket: testBucket, Key: body["object"].(string), Size: 100, ContentType: "image/png", ExpiresAt: exp}
+			c := ticket.Claims{User: "alice", Bucket: testBucket, Key: body["object"].(string), Size: 100, ContentType: "image/png", BodyType: ticket.BodyJSON, ExpiresAt: exp}
 			if mut != nil {
 				mut(&c)
 			}
@@ -145,9 +145,9 @@ func TestCallbackRejections(t *testing.T) {
 		{"forged ticket", ok, forged([]byte(strings.Repeat("f", 32)), time.Now().Add(time.Hour), nil), nil, 403, "invalid_ticket"},
 		{"expired ticket", ok, forged(testTicketSecret, time.Now().Add(-time.Minute), nil), nil, 403, "invalid_ticket"},
 		{"ticket for other key", ok, forged(testTicketSecret, time.Now().Add(time.Hour), func(c *ticket.Claims) { c.Key = "uploads/alice/other.png" }), nil, 403, "invalid_ticket"},
-		{"key not matching ticket", ossUpload{Size: 100, ETag: "A", MimeType: "image/png", Key: "uploads/alice/elsewhere.png"}, nil, nil, 403, "invalid_ticket"},
-		{"size over declared", ossUpload{Size: 101, ETag: "A", MimeType: "image/png"}, nil, nil, 403, "invalid_ticket"},
-		{"other content type", ossUpload{Size: 10, ETag: "A", MimeType: "text/html"}, nil, nil, 403, "invalid_ticket"},
+		{"key not matching ticket", ossUpload{Size: 100, ETag: testETag, MimeType: "image/png", Key: "uploads/alice/elsewhere.png"}, nil, nil, 403, "invalid_ticket"},
+		{"size over declared", ossUpload{Size: 101, ETag: testETag, MimeType: "image/png"}, nil, nil, 403, "invalid_ticket"},
+		{"other content type", ossUpload{Size: 10, ETag: testETag, MimeType: "text/html"}, nil, nil, 403, "invalid_ticket"},
 		{"body not JSON", ok, func(r *ossRequest) { r.Body = []byte("{") }, nil, 400, "invalid_callback"},
 		{"no ticket", ok, func(r *ossRequest) {
 			r.Body = []byte(`{"bucket":"testbucket","object":"k","etag":"A","size":1,"mimeType":"image/png"}`)
@@ -188,7 +188,7 @@ func TestCallbackIdempotentUnderConcurrency(t *testing.T) {
 	}
 	// OSS retries deliver the same signed request (PKCS#1 v1.5 signatures
 	// are deterministic, so re-signing gives the same bytes).
-	first := h.ossCallback(t, up, ossUpload{Size: 100, ETag: "E", MimeType: "image/png"}, nil, nil)
+	first := h.ossCallback(t, up, ossUpload{Size: 100, ETag: testETag, MimeType: "image/png"}, nil, nil)
 	if first.Status != 200 {
 		t.Fatalf("first: %d %s", first.Status, first.Body)
 	}
@@ -202,7 +202,7 @@ func TestCallbackIdempotentUnderConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			answers <- h.ossCallback(t, up, ossUpload{Size: 100, ETag: "E", MimeType: "image/png"}, nil, nil)
+			answers <- h.ossCallback(t, up, ossUpload{Size: 100, ETag: testETag, MimeType: "image/png"}, nil, nil)
 		}()
 	}
 	wg.Wait()
@@ -225,7 +225,7 @@ func TestUploadsListPaging(t *testing.T) {
 	const n = 7
 	for i := 0; i < n; i++ {
 		up, _ := h.policy(t, alice, map[string]any{"filename": fmt.Sprintf("f%d.txt", i), "size": 10, "contentType": "text/plain"})
-		if res := h.ossCallback(t, up, ossUpload{Size: 10, ETag: "E", MimeType: "text/plain"}, nil, nil); res.Status != 200 {
+		if res := h.ossCallback(t, up, ossUpload{Size: 10, ETag: testETag, MimeType: "text/plain"}, nil, nil); res.Status != 200 {
 			t.Fatalf("callback %d: %d %s", i, res.Status, res.Body)
 		}
 	}

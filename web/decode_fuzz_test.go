@@ -93,7 +93,7 @@ func FuzzDecodePolicyRequest(f *testing.F) {
 			if !errors.As(verr, &pe) {
 				t.Fatalf("Validate(%+v) = %T %v, want *policy.Error", req, verr, verr)
 			}
-			if _, ok := policyStatus[pe.Code]; !ok || pe.Message == "" {
+			if _, ok := codeStatus[pe.Code]; !ok || pe.Message == "" {
 				t.Fatalf("Validate(%+v) = code %q message %q, not an API error", req, pe.Code, pe.Message)
 			}
 			return

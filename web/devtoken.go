@@ -67,13 +67,13 @@ func (s *Server) sameOriginLocal(r *http.Request) error {
 		host = h
 	}
 	if !isLoopbackName(host) && !slices.Contains(s.opt.DevHosts, strings.ToLower(host)) {
-		return newError(http.StatusForbidden, "forbidden", "Dev tokens are only given on a loopback address.")
+		return newError(codeForbidden, "Dev tokens are only given on a loopback address.")
 	}
 	if o := r.Header.Get(echo.HeaderOrigin); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
-		return newError(http.StatusForbidden, "forbidden", "Dev tokens are only given to pages of this server.")
+		return newError(codeForbidden, "Dev tokens are only given to pages of this server.")
 	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return newError(http.StatusForbidden, "forbidden", "Dev tokens are only given to pages of this server.")
+		return newError(codeForbidden, "Dev tokens are only given to pages of this server.")
 	}
 	return nil
 }

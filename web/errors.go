@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ossgate/ossgate/policy"
 )
 
 // apiError is the one error shape clients see:
@@ -18,28 +20,24 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-func newError(status int, code, message string) *apiError {
-	return &apiError{Status: status, Code: code, Message: message}
-}
-
-// Codes of API.md, and the statuses they travel with.
+// Errors used in several places.
 var (
-	errNotFound    = newError(http.StatusNotFound, "not_found", "No such resource.")
-	errBodyTooBig  = newError(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is over its size limit.")
-	errUnavailable = newError(http.StatusServiceUnavailable, "unavailable", "The service cannot reach its database; try again.")
+	errNotFound    = newError(codeNotFound, "No such resource.")
+	errBodyTooBig  = newError(codeBodyTooLarge, "The request body is over its size limit.")
+	errUnavailable = newError(codeUnavailable, "The service cannot reach its database; try again.")
 )
 
 // echoStatusCodes names the errors Echo and its middleware raise themselves.
 var echoStatusCodes = map[int]string{
-	http.StatusBadRequest:            "invalid_request",
-	http.StatusUnauthorized:          "unauthorized",
-	http.StatusForbidden:             "forbidden",
-	http.StatusNotFound:              "not_found",
-	http.StatusMethodNotAllowed:      "method_not_allowed",
-	http.StatusRequestEntityTooLarge: "body_too_large",
-	http.StatusUnsupportedMediaType:  "unsupported_media_type",
-	http.StatusTooManyRequests:       "rate_limited",
-	http.StatusServiceUnavailable:    "unavailable",
+	http.StatusBadRequest:            policy.CodeInvalidRequest,
+	http.StatusUnauthorized:          codeUnauthorized,
+	http.StatusForbidden:             codeForbidden,
+	http.StatusNotFound:              codeNotFound,
+	http.StatusMethodNotAllowed:      codeMethodNotAllowed,
+	http.StatusRequestEntityTooLarge: codeBodyTooLarge,
+	http.StatusUnsupportedMediaType:  codeUnsupportedMediaType,
+	http.StatusTooManyRequests:       codeRateLimited,
+	http.StatusServiceUnavailable:    codeUnavailable,
 }
 
 // errorHandler turns every error a handler or middleware returns into the
@@ -58,9 +56,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			switch {
 			case ok:
 			case he.Code >= 500:
-				code = "internal"
+				code = codeInternal
 			default:
-				code = "invalid_request"
+				code = policy.CodeInvalidRequest
 			}
 			msg := http.StatusText(he.Code)
 			if m, ok := he.Message.(string); ok && he.Code < 500 {
@@ -69,10 +67,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if he.Code == http.StatusRequestEntityTooLarge {
 				msg = errBodyTooBig.Message
 			}
-			ae = newError(he.Code, code, msg)
+			ae = newError(code, msg)
+			ae.Status = he.Code // an unnamed 4xx/5xx keeps its status
 		default:
 			log.Error("internal error", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-			ae = newError(http.StatusInternalServerError, "internal", "Internal server error.")
+			ae = newError(codeInternal, "Internal server error.")
 		}
 		if ae.Status == http.StatusTooManyRequests && c.Response().Header().Get("Retry-After") == "" {
 			c.Response().Header().Set("Retry-After", "1")

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/policy"
 )
 
 // seriesCount is the number of samples /metrics exposes.
@@ -254,8 +256,8 @@ func TestCallbackForRecordedKeyWithOtherObject(t *testing.T) {
 		{Size: 9, ETag: first.ETag, MimeType: "image/png"},
 	} {
 		res := h.ossCallback(t, up, other, nil, nil)
-		if res.Status != http.StatusConflict || res.errorCode(t) != "object_mismatch" {
-			t.Errorf("callback with size %d etag %s for a recorded key: %d %s, want 409 object_mismatch", other.Size, other.ETag, res.Status, res.Body)
+		if res.Status != http.StatusForbidden || res.errorCode(t) != "object_mismatch" {
+			t.Errorf("callback with size %d etag %s for a recorded key: %d %s, want 403 object_mismatch", other.Size, other.ETag, res.Status, res.Body)
 		}
 	}
 }
@@ -288,5 +290,22 @@ func TestCallbackThroughPrefixStrippingProxy(t *testing.T) {
 	}, nil)
 	if res.Status != http.StatusForbidden || res.errorCode(t) != "invalid_signature" {
 		t.Fatalf("callback signed for /api/uploads/callback behind the /ossgate prefix: %d %s, want 403 invalid_signature", res.Status, res.Body)
+	}
+}
+
+// TestErrorCodesHaveStatuses: every code the cores can return is in the
+// one table, so none answers with a status nobody chose.
+func TestErrorCodesHaveStatuses(t *testing.T) {
+	core := []string{policy.CodeInvalidRequest, policy.CodeEmptyFile, policy.CodeFileTooLarge, policy.CodeTypeNotAllowed,
+		callback.CodeInvalidCallback, callback.CodeInvalidSignature, callback.CodeInvalidTicket, callback.CodeUntrustedKeyURL, callback.CodeKeyUnavailable}
+	for _, c := range core {
+		if _, ok := codeStatus[c]; !ok {
+			t.Errorf("core code %q has no status", c)
+		}
+	}
+	for _, c := range echoStatusCodes {
+		if _, ok := codeStatus[c]; !ok {
+			t.Errorf("code %q for Echo's errors has no status", c)
+		}
 	}
 }

@@ -44,6 +44,9 @@ var (
 
 const testBucket = "testbucket"
 
+// testETag has the shape OSS gives ETags: 32 upper-case hex digits.
+const testETag = "5EB63BBBE01EEED093CB22BB8F5ACDC3"
+
 // publicKeyPEM is key as a PKIX "PUBLIC KEY" PEM block, the form OSS serves.
 func publicKeyPEM(t testing.TB, key *rsa.PublicKey) []byte {
 	t.Helper()

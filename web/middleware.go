@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func rateLimiter(name string, rl RateLimit, id middleware.Extractor, skip middle
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			m.rateLimited.WithLabelValues(name).Inc()
 			c.Response().Header().Set("Retry-After", retryAfter)
-			return newError(429, "rate_limited", "Too many requests; retry after "+retryAfter+" s.")
+			return newError(codeRateLimited, "Too many requests; retry after "+retryAfter+" s.")
 		},
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
@@ -74,7 +73,7 @@ func failureLimiter(name string, rl RateLimit, m *Metrics) func(echo.Context) er
 		}
 		m.rateLimited.WithLabelValues(name).Inc()
 		c.Response().Header().Set("Retry-After", retryAfter)
-		return newError(http.StatusTooManyRequests, "rate_limited", "Too many failed authentications; retry after "+retryAfter+" s.")
+		return newError(codeRateLimited, "Too many failed authentications; retry after "+retryAfter+" s.")
 	}
 }
 

@@ -444,7 +444,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	p.check(t, "callback, size over the declared", opCallback, 403, "invalid_ticket", specAccepts)
 	h.ossCallback(t, upV4, ok, func(r *ossRequest) { r.Body = []byte(`{"bucket":"testbucket","object":"k","size":1}`) }, nil)
 	p.check(t, "callback, no ticket", opCallback, 400, "invalid_callback", specRefuses)
-	h.ossCallback(t, upV1, ossUpload{Size: 6, ETag: "E2", MimeType: "text/plain"}, nil, nil)
+	h.ossCallback(t, upV1, ossUpload{Size: 6, ETag: testETag, MimeType: "text/plain"}, nil, nil)
 	p.check(t, "callback of the v1 upload", opCallback, 200, "", specAccepts)
 
 	// Listing and getting records.
@@ -520,7 +520,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		if up.Fields["x-oss-security-token"] == "" {
 			t.Errorf("policy with STS %s: no x-oss-security-token in %v", v, up.Fields)
 		}
-		hf.ossCallback(t, up, ossUpload{Size: 100, ETag: "F", MimeType: "application/pdf"}, nil, nil)
+		hf.ossCallback(t, up, ossUpload{Size: 100, ETag: testETag, MimeType: "application/pdf"}, nil, nil)
 		x := pf.check(t, "form callback "+v, opCallback, 200, "", specAccepts)
 		if !bytes.Contains(x.Body, []byte(`"caption":"a \u0026 b"`)) {
 			t.Errorf("form callback %s: %s", v, x.Body)
@@ -557,5 +557,57 @@ func TestOpenAPIConformance(t *testing.T) {
 		if !hit[op] {
 			t.Errorf("no conformance request for %s", op)
 		}
+	}
+}
+
+// codesOf returns the codes an Error<status> schema allows.
+func codesOf(t *testing.T, s *openapi3.Schema) []string {
+	t.Helper()
+	if len(s.AllOf) != 2 || s.AllOf[0].Ref != "#/components/schemas/Error" {
+		t.Fatalf("want allOf [Error, {code restriction}]")
+	}
+	code := s.AllOf[1].Value.Properties["error"].Value.Properties["code"].Value
+	var out []string
+	if code.Const != nil {
+		out = append(out, code.Const.(string))
+	}
+	for _, v := range code.Enum {
+		out = append(out, v.(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestSpecErrorCodesMatchServer: the spec's Error<status> schemas and its
+// ErrorCode enum hold exactly the server's table of codes.
+func TestSpecErrorCodesMatchServer(t *testing.T) {
+	errorCodes := map[int][]string{}
+	for code, status := range ErrorCodes() {
+		errorCodes[status] = append(errorCodes[status], code)
+	}
+	doc := loadSpec(t)
+	schemas := doc.Components.Schemas
+	var all []string
+	for status, want := range errorCodes {
+		name := fmt.Sprintf("Error%d", status)
+		ref := schemas[name]
+		if ref == nil {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		want = slices.Sorted(slices.Values(want))
+		if got := codesOf(t, ref.Value); !slices.Equal(got, want) {
+			t.Errorf("%s codes %v, want %v", name, got, want)
+		}
+		all = append(all, want...)
+	}
+	slices.Sort(all)
+	var enum []string
+	for _, v := range schemas["ErrorCode"].Value.Enum {
+		enum = append(enum, v.(string))
+	}
+	slices.Sort(enum)
+	if !slices.Equal(enum, all) {
+		t.Errorf("ErrorCode enum %v, want %v", enum, all)
 	}
 }

@@ -42,7 +42,7 @@ func TestMetricsCountersMove(t *testing.T) {
 	before := scrape()
 	up, _ := h.policy(t, alice, map[string]any{"filename": "a.png", "size": 10, "contentType": "image/png"})
 	h.policy(t, alice, map[string]any{"filename": "a.png", "size": 10, "contentType": "image/png", "signatureVersion": "v1"})
-	ok := ossUpload{Size: 10, ETag: "E", MimeType: "image/png"}
+	ok := ossUpload{Size: 10, ETag: testETag, MimeType: "image/png"}
 	h.ossCallback(t, up, ok, nil, nil)
 	h.ossCallback(t, up, ok, nil, nil) // cache hit
 	h.ossCallback(t, up, ok, nil, func(r *ossRequest) { r.Body = append(r.Body, ' ') })
@@ -155,10 +155,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			return sig
 		}
 	}
-	ok := ossUpload{Size: 10, ETag: "E", MimeType: "image/png"}
+	ok := ossUpload{Size: 10, ETag: testETag, MimeType: "image/png"}
 	h.ossCallback(t, up, ok, capture, nil)
 	h.ossCallback(t, up, ok, capture, func(r *ossRequest) { r.Body = append(r.Body, ' ') })
-	h.ossCallback(t, up, ossUpload{Size: 11, ETag: "E", MimeType: "image/png"}, capture, nil)
+	h.ossCallback(t, up, ossUpload{Size: 11, ETag: testETag, MimeType: "image/png"}, capture, nil)
 	do(t, "POST", h.URL+"/api/uploads/policy", alice+"x", "application/json", []byte(`{}`))
 	do(t, "GET", h.URL+"/api/uploads?cursor=secret-looking-cursor", alice, "", nil)
 	do(t, "POST", h.URL+"/api/dev/token", "", "application/json", []byte(`{"sub":"zed"}`))

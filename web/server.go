@@ -161,6 +161,7 @@ func New(opt Options) (*Server, error) {
 	if opt.DevTokens {
 		e.POST(devTokenRoute, s.devToken, bodyLimit(apiBodyLimit))
 	}
+	s.registerDoctor()
 	if opt.Static != nil {
 		s.serveStatic(opt.Static)
 	}

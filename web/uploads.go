@@ -13,14 +13,6 @@ import (
 	"github.com/ossgate/ossgate/store"
 )
 
-// policyStatus maps the policy core's rule codes to HTTP statuses.
-var policyStatus = map[string]int{
-	"invalid_request":  http.StatusBadRequest,
-	"empty_file":       http.StatusUnprocessableEntity,
-	"file_too_large":   http.StatusUnprocessableEntity,
-	"type_not_allowed": http.StatusUnprocessableEntity,
-}
-
 // issuePolicy is POST /api/uploads/policy: a signed POST form, or with
 // ?format=oss-sample the JSON shape of the official OSS sample app servers.
 func (s *Server) issuePolicy(c echo.Context) error {
@@ -56,11 +48,7 @@ func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Req
 	var pe *policy.Error
 	switch {
 	case errors.As(err, &pe):
-		status, ok := policyStatus[pe.Code]
-		if !ok {
-			status = http.StatusBadRequest
-		}
-		return newError(status, pe.Code, pe.Message)
+		return newError(pe.Code, pe.Message)
 	case err != nil:
 		return err
 	}
@@ -70,15 +58,6 @@ func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Req
 	}
 	s.opt.Metrics.policies.WithLabelValues(kind, string(version)).Inc()
 	return c.JSON(http.StatusOK, out)
-}
-
-// callbackStatus maps the callback core's codes to HTTP statuses.
-var callbackStatus = map[string]int{
-	"invalid_callback":  http.StatusBadRequest,
-	"untrusted_key_url": http.StatusForbidden,
-	"invalid_signature": http.StatusForbidden,
-	"invalid_ticket":    http.StatusForbidden,
-	"key_unavailable":   http.StatusServiceUnavailable, // OSS retries; not the caller's fault
 }
 
 // callback is POST /api/uploads/callback, called by OSS. It answers only
@@ -97,13 +76,12 @@ func (s *Server) callback(c echo.Context) error {
 	up, err := s.opt.Verifier.Verify(r.Context(), req, now)
 	if err != nil {
 		code := callback.Code(err)
-		status, ok := callbackStatus[code]
-		if !ok {
-			return err
+		if code == "" {
+			return err // not the sender's doing: a 500
 		}
 		s.opt.Metrics.callbacks.WithLabelValues(code).Inc()
 		s.opt.Logger.Info("callback refused", "code", code, "reason", err.Error(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		return newError(status, code, callbackMessage(code))
+		return newError(code, callbackMessage(code))
 	}
 	start := time.Now()
 	rec, created, err := s.opt.Store.Insert(r.Context(), store.Record{
@@ -121,7 +99,7 @@ func (s *Server) callback(c echo.Context) error {
 	s.opt.Metrics.observeStore("insert", start)
 	if errors.Is(err, store.ErrInvalid) {
 		s.opt.Metrics.callbacks.WithLabelValues("invalid_callback").Inc()
-		return newError(http.StatusBadRequest, "invalid_callback", "The callback carries values that cannot be stored.")
+		return newError(callback.CodeInvalidCallback, "The callback carries values that cannot be stored.")
 	}
 	if err != nil {
 		s.opt.Logger.Error("storing upload record", "err", err)
@@ -133,7 +111,7 @@ func (s *Server) callback(c echo.Context) error {
 		// success that describes an object other than the stored one.
 		s.opt.Metrics.callbacks.WithLabelValues("object_mismatch").Inc()
 		s.opt.Logger.Warn("callback for a recorded key with another object", "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		return newError(http.StatusConflict, "object_mismatch", "Another object is already recorded under this key.")
+		return newError(codeObjectMismatch, "Another object is already recorded under this key.")
 	}
 	s.opt.Metrics.callbacks.WithLabelValues("accepted").Inc()
 	return c.JSON(http.StatusOK, map[string]store.Record{"upload": rec})
@@ -141,13 +119,13 @@ func (s *Server) callback(c echo.Context) error {
 
 func callbackMessage(code string) string {
 	switch code {
-	case "untrusted_key_url":
+	case callback.CodeUntrustedKeyURL:
 		return "The callback's public key URL is not on the allowlist."
-	case "invalid_signature":
+	case callback.CodeInvalidSignature:
 		return "The callback is not signed by OSS."
-	case "invalid_ticket":
+	case callback.CodeInvalidTicket:
 		return "The upload ticket is invalid, expired, or does not match the upload."
-	case "key_unavailable":
+	case callback.CodeKeyUnavailable:
 		return "The callback's public key could not be fetched; try again."
 	default:
 		return "The callback body is malformed."

@@ -6,7 +6,7 @@
 // It builds ossgate and bench/baseline into a temporary directory and starts
 // them as child processes on 127.0.0.1: ossgate in non-local mode with
 // made-up OSS credentials, SQLite in the temporary directory, its logs in a
-// file there, and OSSGATE_CALLBACK_KEY_HOSTS pointing at a key server the
+// file there, and OSSGATE_CALLBACK_KEY_URLS pointing at a key server the
 // tool runs itself, serving the public half of an RSA key it generated.
 //
 // Then it loads them with the vegeta library, -conns connections (and as many
@@ -228,7 +228,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		"OSSGATE_PUBLIC_URL="+base,
 		"OSSGATE_JWT_SECRET="+jwtSecret,
 		"OSSGATE_TICKET_SECRET="+ticketSecret,
-		"OSSGATE_CALLBACK_KEY_HOSTS="+keyHost,
+		"OSSGATE_CALLBACK_KEY_URLS="+keyURL,
 		"OSSGATE_RATE_LIMIT=1000000/s,burst=1000000",
 		"OSSGATE_DB="+filepath.Join(tmp, "ossgate.db"),
 	)
