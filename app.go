@@ -36,6 +36,7 @@ type app struct {
 	ln  net.Listener
 	hs  *http.Server
 
+	bucket    *ossclient.Client
 	metricsLn net.Listener // OSSGATE_METRICS_ADDR only
 	metricsHS *http.Server
 }
@@ -116,9 +117,14 @@ func (a *app) server(ctx context.Context) (*web.Server, error) {
 		}
 		auth.JWKS = jwks.Keyfunc
 	}
+	if a.bucket, err = newOSSClient(c); err != nil {
+		return nil, fmt.Errorf("OSSGATE_OSS_ENDPOINT: %w", err)
+	}
 	return web.New(web.Options{
+		Bucket:           a.bucket,
+		ConfirmObjects:   c.CallbackConfirm == "head",
 		Issuer:           issuer,
-		Verifier:         &callback.Verifier{Keys: keys, TicketSecret: c.TicketSecret},
+		Verifier:         &callback.Verifier{Keys: keys, TicketSecret: c.TicketSecret, BodyType: string(c.CallbackBodyType)},
 		Store:            a.db,
 		Auth:             auth,
 		DevTokens:        c.Local,
@@ -228,6 +234,13 @@ func (a *app) serve(ctx context.Context) error {
 	for _, w := range a.cfg.Warnings() {
 		a.log.Warn(w)
 	}
+	// What `ossgate doctor` would say of the bucket's CORS rules and the
+	// clock, as warnings: it may take seconds against a slow OSS.
+	go func() {
+		for _, m := range startupFindings(ctx, a.cfg, a.bucket) {
+			a.log.Warn(m)
+		}
+	}()
 	a.log.Info("listening", "addr", a.ln.Addr().String(), "metrics_addr", a.metricsAddr(), "local_mode", a.cfg.Local, "bucket", a.cfg.Bucket, "db", store.Backend(a.cfg.DB))
 	select {
 	case err := <-served:

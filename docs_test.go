@@ -238,9 +238,8 @@ type goFile struct {
 //   - as a string constant whose name starts with Code/code or whose type's
 //     name ends in Code (policy.CodeEmptyFile, callback.CodeInvalidTicket);
 //   - in a code position, as a string literal or a reference to a string
-//     constant of these packages: the first string argument of a
-//     new…Error/New…Error constructor (newError(status, "code", msg),
-//     NewError("code", msg, status)); the Code field of a struct literal;
+//     constant of these packages: the first argument of a
+//     new…Error/New…Error constructor (newError("code", msg)); the Code field of a struct literal;
 //     the string side of a map entry whose other side holds an HTTP status
 //     (map[string]int{"code": http.StatusX}, map[int]string{http.StatusX:
 //     "code"}, a table keyed by code constants with {status, message}
@@ -285,12 +284,8 @@ func errorCodes(t *testing.T) []foundCode {
 		ast.Inspect(gf.f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				if isErrorConstructor(n.Fun) {
-					for _, arg := range n.Args {
-						if code(arg) {
-							break
-						}
-					}
+				if isErrorConstructor(n.Fun) && len(n.Args) > 0 {
+					code(n.Args[0]) // newError(code, message)
 				}
 			case *ast.CompositeLit:
 				_, isMap := n.Type.(*ast.MapType)

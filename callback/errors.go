@@ -31,7 +31,7 @@ var (
 	ErrInvalidTicket = errors.New("callback: invalid upload ticket")
 )
 
-// API error codes returned by Code (see the HTTP contract, shared/API.md).
+// API error codes returned by Code (see the HTTP contract, docs/API.md).
 const (
 	CodeUntrustedKeyURL  = "untrusted_key_url" // 403
 	CodeInvalidSignature = "invalid_signature" // 403
@@ -67,6 +67,8 @@ func Code(err error) string {
 		return CodeInvalidCallback
 	case errors.Is(err, ErrInvalidTicket):
 		return CodeInvalidTicket
+	case errors.Is(err, ErrObjectMismatch):
+		return CodeObjectMismatch
 	}
 	return ""
 }

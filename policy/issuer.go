@@ -62,6 +62,7 @@ func (is *Issuer) Format(f fmt.State, verb rune) {
 
 // upload is what Issue and Presign decide before signing.
 type upload struct {
+	ticket      string
 	contentType string
 	version     Version
 	key         string
@@ -112,6 +113,7 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 		return nil, fmt.Errorf("policy: signing ticket: %w", err)
 	}
 	return &upload{
+		ticket:      tk,
 		contentType: ct,
 		version:     v,
 		key:         key,
@@ -166,6 +168,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*SignedUpload,
 		Key:       u.key,
 		ExpiresAt: u.expires,
 		MaxSize:   req.Size,
+		Ticket:    u.ticket,
 		Version:   u.version,
 	}, nil
 }
@@ -201,6 +204,7 @@ func (is *Issuer) Presign(user string, req Request, now time.Time) (*SignedUploa
 		Key:       u.key,
 		ExpiresAt: u.expires,
 		MaxSize:   req.Size,
+		Ticket:    u.ticket,
 		Version:   u.version,
 	}, nil
 }

@@ -78,6 +78,10 @@ type SignedUpload struct {
 	Key       string            `json:"key"`
 	ExpiresAt time.Time         `json:"expiresAt"` // the policy's expiry, UTC, whole seconds
 	MaxSize   int64             `json:"maxSize"`   // the declared size: the most OSS accepts
+	// Ticket is the upload ticket the callback carries. A client whose
+	// upload OSS kept but whose callback failed (203 CallbackFailed) sends
+	// it to POST /api/uploads/confirm.
+	Ticket string `json:"ticket"`
 
 	// Version is the signature version the issuer chose, for metrics and
 	// logs; clients read it from the fields or the URL.

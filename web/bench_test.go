@@ -50,6 +50,7 @@ const benchKeyURL = "http://keys.example.com/callback_pub_key_v1.pem"
 type benchServer struct {
 	srv    *Server
 	issuer *policy.Issuer
+	bucket *fakeBucket
 }
 
 // newBenchServer wires the server as main does, logging JSON to a file.
@@ -82,19 +83,22 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
+	bucket := newFakeBucket()
 	srv, err := New(Options{
-		Issuer:    issuer,
-		Verifier:  &callback.Verifier{Keys: callback.StaticKeys{benchKeyURL: &benchKey().PublicKey}, TicketSecret: testTicketSecret},
-		Store:     db,
-		Auth:      AuthConfig{Secret: testJWTSecret, Leeway: 30 * time.Second},
-		RateLimit: RateLimit{PerSecond: 1e6, Burst: 1e6},
-		UploadURL: "https://" + testBucket + ".oss-cn-hangzhou.aliyuncs.com",
-		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
+		Bucket:         bucket,
+		ConfirmObjects: true,
+		Issuer:         issuer,
+		Verifier:       &callback.Verifier{Keys: callback.StaticKeys{benchKeyURL: &benchKey().PublicKey}, TicketSecret: testTicketSecret},
+		Store:          db,
+		Auth:           AuthConfig{Secret: testJWTSecret, Leeway: 30 * time.Second},
+		RateLimit:      RateLimit{PerSecond: 1e6, Burst: 1e6},
+		UploadURL:      "https://" + testBucket + ".oss-cn-hangzhou.aliyuncs.com",
+		Logger:         slog.New(slog.NewJSONHandler(logFile, nil)),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchServer{srv: srv, issuer: issuer}
+	return &benchServer{srv: srv, issuer: issuer, bucket: bucket}
 }
 
 func benchTokens(b *testing.B, n int) []string {
@@ -177,6 +181,7 @@ func BenchmarkServerCallback(b *testing.B) {
 			b.Fatal(err)
 		}
 		body := []byte(param.RenderBody(osstest.Object{Bucket: testBucket, Key: up.Key, ETag: "5EB63BBBE01EEED093CB22BB8F5ACDC3", MimeType: "image/jpeg", Size: 12345}, up.Fields))
+		s.bucket.put(up.Key, 12345, "5EB63BBBE01EEED093CB22BB8F5ACDC3", "image/jpeg")
 		u, _ := url.Parse(param.URL)
 		auth, err := osstest.Sign(benchKey(), u.EscapedPath(), u.RawQuery, body)
 		if err != nil {

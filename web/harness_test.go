@@ -66,6 +66,7 @@ type harness struct {
 	KeyURL    string       // allowlisted URL of the fake OSS public key
 	KeyHits   atomic.Int64 // requests the key server saw
 	Metrics   *Metrics
+	Bucket    *fakeBucket // what "OSS" holds; ossCallback puts the object it reports
 	keyServer *httptest.Server
 	api       *httptest.Server
 }
@@ -112,16 +113,19 @@ func newHarness(t *testing.T, tweak ...func(*setup)) *harness {
 		DefaultVersion:   policy.V4,
 	}
 	h.Metrics = NewMetrics()
-	fetcher, err := callback.NewFetcher(callback.FetcherConfig{AllowedHosts: []string{h.keyServer.Listener.Addr().String()}, OnFetch: h.Metrics.KeyLookup})
+	fetcher, err := callback.NewFetcher(callback.FetcherConfig{AllowedKeyURLs: []string{h.keyServer.URL + "/"}, OnFetch: h.Metrics.KeyLookup})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Bucket = newFakeBucket()
 	opt := Options{
-		Verifier:  &callback.Verifier{Keys: fetcher, TicketSecret: testTicketSecret},
-		Store:     db,
-		Auth:      AuthConfig{Secret: testJWTSecret},
-		DevTokens: true,
-		Metrics:   h.Metrics,
+		Bucket:         h.Bucket,
+		ConfirmObjects: true,
+		Verifier:       &callback.Verifier{Keys: fetcher, TicketSecret: testTicketSecret},
+		Store:          db,
+		Auth:           AuthConfig{Secret: testJWTSecret},
+		DevTokens:      true,
+		Metrics:        h.Metrics,
 	}
 	for _, f := range tweak {
 		f(&setup{issuer: &ic, options: &opt})
@@ -236,6 +240,9 @@ type ossUpload struct {
 	ETag     string
 	MimeType string
 	Key      string // defaults to the policy's key
+	// NotStored: OSS holds no such object (a forged callback); otherwise
+	// ossCallback stores it as described before calling back.
+	NotStored bool
 }
 
 // ossCallback acts as OSS after an upload: it renders the policy's
@@ -256,6 +263,9 @@ func (h *harness) ossCallback(t *testing.T, up policy.SignedUpload, o ossUpload,
 	}
 	if o.Key == "" {
 		o.Key = up.Key
+	}
+	if !o.NotStored {
+		h.Bucket.put(o.Key, o.Size, o.ETag, o.MimeType)
 	}
 	u, err := url.Parse(cb.URL)
 	if err != nil {

@@ -22,6 +22,7 @@ type Metrics struct {
 	keyFetches   *prometheus.CounterVec
 	storeLatency *prometheus.HistogramVec
 	rateLimited  *prometheus.CounterVec
+	ossLatency   *prometheus.HistogramVec
 }
 
 // NewMetrics registers ossgate's series and the Go runtime's on a new registry.
@@ -55,7 +56,11 @@ func NewMetrics() *Metrics {
 			Name: "ossgate_rate_limited_total", Help: "Requests refused with 429, by limiter.",
 		}, []string{"limiter"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.policies, m.callbacks, m.keyFetches, m.storeLatency, m.rateLimited,
+	m.ossLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ossgate_oss_request_duration_seconds", Help: "Latency of ossgate's own requests to OSS, by operation and result (ok or error).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+	}, []string{"op", "result"})
+	m.reg.MustRegister(m.ossLatency, m.requests, m.latency, m.policies, m.callbacks, m.keyFetches, m.storeLatency, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,6 +83,14 @@ func (m *Metrics) KeyLookup(_ string, cached bool) {
 	} else {
 		m.keyFetches.WithLabelValues("miss").Inc()
 	}
+}
+
+func (m *Metrics) observeOSS(op string, start time.Time, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.ossLatency.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
 }
 
 func (m *Metrics) observeStore(op string, start time.Time) {

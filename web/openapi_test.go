@@ -447,6 +447,27 @@ func TestOpenAPIConformance(t *testing.T) {
 	h.ossCallback(t, upV1, ossUpload{Size: 6, ETag: testETag, MimeType: "text/plain"}, nil, nil)
 	p.check(t, "callback of the v1 upload", opCallback, 200, "", specAccepts)
 
+	// Confirming an upload whose callback failed (carol's, so the lists
+	// below stay as they are).
+	carol := token(t, jwt.MapClaims{"sub": "carol"})
+	upC, _ := h.policy(t, carol, map[string]any{"filename": "c.png", "size": 10, "contentType": "image/png", "vars": map[string]string{"a": "b"}})
+	h.Bucket.put(upC.Key, 10, testETag, "image/png")
+	confirmBody := func(key, ticket string) []byte {
+		b, _ := json.Marshal(map[string]any{"key": key, "ticket": ticket, "vars": map[string]string{"a": "b"}})
+		return b
+	}
+	const opConfirm = "POST /api/uploads/confirm"
+	post("/api/uploads/confirm", carol, "application/json", confirmBody(upC.Key, upC.Ticket))
+	p.check(t, "confirm", opConfirm, 200, "", specAccepts)
+	post("/api/uploads/confirm", carol, "application/json", confirmBody(upC.Key, upC.Ticket))
+	p.check(t, "confirm again", opConfirm, 200, "", specAccepts)
+	post("/api/uploads/confirm", alice, "application/json", confirmBody(upC.Key, upC.Ticket))
+	p.check(t, "confirm, another user's ticket", opConfirm, 403, "invalid_ticket", specAccepts)
+	post("/api/uploads/confirm", carol, "application/json", confirmBody(upC.Key+"x", upC.Ticket))
+	p.check(t, "confirm, no such object", opConfirm, 404, "not_found", specAccepts)
+	post("/api/uploads/confirm", carol, "application/json", []byte(`{"key":"k"}`))
+	p.check(t, "confirm, no ticket", opConfirm, 400, "invalid_request", specRefuses)
+
 	// Listing and getting records.
 	res = get("/api/uploads?limit=1", alice)
 	p.check(t, "list, first page", opList, 200, "", specAccepts)
@@ -550,6 +571,12 @@ func TestOpenAPIConformance(t *testing.T) {
 	pd.check(t, "list, database down", opList, 503, "unavailable", specAccepts)
 	do(t, "GET", hd.URL+"/api/uploads/"+first.Upload.ID, alice, "", nil)
 	pd.check(t, "get, database down", opGet, 503, "unavailable", specAccepts)
+
+	// The doctor's challenge: answered when signed with the ticket secret.
+	get(DoctorPathPrefix+NewDoctorChallenge(testTicketSecret, time.Now()), "")
+	p.check(t, "doctor challenge", "GET /api/doctor/{challenge}", 200, "", specAccepts)
+	get(DoctorPathPrefix+"d1.0.x.y", "")
+	p.check(t, "doctor, foreign challenge", "GET /api/doctor/{challenge}", 404, "not_found", specAccepts)
 
 	// Every operation of the spec was exercised.
 	hit := seen(p, pf, pr, pd)

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/ossclient"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/store"
 )
@@ -38,6 +39,14 @@ type Options struct {
 	Verifier *callback.Verifier
 	Store    store.Store
 	Auth     AuthConfig
+
+	// Bucket is ossgate's own client of its bucket (HeadObject, multipart,
+	// deletes, download links). Required.
+	Bucket ossclient.Bucket
+	// ConfirmObjects makes every callback wait for a HeadObject that shows
+	// the object exists and is what the callback says
+	// (OSSGATE_CALLBACK_CONFIRM=head).
+	ConfirmObjects bool
 
 	// DevTokens enables POST /api/dev/token (local mode only), signing HS256
 	// tokens with Auth.Secret.
@@ -77,8 +86,8 @@ type Server struct {
 
 // New builds the HTTP server. It does not listen.
 func New(opt Options) (*Server, error) {
-	if opt.Issuer == nil || opt.Verifier == nil || opt.Store == nil {
-		return nil, errors.New("web: Issuer, Verifier and Store are required")
+	if opt.Issuer == nil || opt.Verifier == nil || opt.Store == nil || opt.Bucket == nil {
+		return nil, errors.New("web: Issuer, Verifier, Store and Bucket are required")
 	}
 	if opt.DevTokens && len(opt.Auth.Secret) == 0 {
 		return nil, errors.New("web: dev tokens need an HS256 secret")
@@ -156,6 +165,7 @@ func New(opt Options) (*Server, error) {
 	authn := auth.middleware(authFailures)
 	e.POST("/api/uploads/policy", s.issuePolicy, bodyLimit(apiBodyLimit), authn, perUser)
 	e.POST("/api/uploads/presign", s.presign, bodyLimit(apiBodyLimit), authn, perUser)
+	e.POST("/api/uploads/confirm", s.confirm, bodyLimit(apiBodyLimit), authn, perUser)
 	e.GET("/api/uploads", s.listUploads, authn)
 	e.GET("/api/uploads/:id", s.getUpload, authn)
 	if opt.DevTokens {

@@ -69,11 +69,10 @@ func (s *Server) callback(c echo.Context) error {
 		return err
 	}
 	r := c.Request()
-	now := s.opt.Now()
 	req := callback.NewRequest(r, body)
 	// OSS signed the path it called, before any proxy rewrote it.
 	req.Path = s.opt.CallbackPath
-	up, err := s.opt.Verifier.Verify(r.Context(), req, now)
+	up, err := s.opt.Verifier.Verify(r.Context(), req, s.opt.Now())
 	if err != nil {
 		code := callback.Code(err)
 		if code == "" {
@@ -83,8 +82,34 @@ func (s *Server) callback(c echo.Context) error {
 		s.opt.Logger.Info("callback refused", "code", code, "reason", err.Error(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return newError(code, callbackMessage(code))
 	}
+	if err := s.confirmObject(r.Context(), up); err != nil {
+		code := callback.Code(err)
+		if code == "" {
+			s.opt.Metrics.callbacks.WithLabelValues(codeOSSUnavailable).Inc()
+			return s.ossError(c, "head", err) // 503: OSS retries the callback
+		}
+		s.opt.Metrics.callbacks.WithLabelValues(code).Inc()
+		s.opt.Logger.Warn("callback for an object the bucket does not hold", "reason", err.Error(), "request_id", requestIDOf(c))
+		return newError(code, "The object in the bucket is missing or is not the one the callback describes.")
+	}
+	rec, err := s.record(c, up)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			s.opt.Metrics.callbacks.WithLabelValues(ae.Code).Inc()
+		}
+		return err
+	}
+	s.opt.Metrics.callbacks.WithLabelValues("accepted").Inc()
+	return c.JSON(http.StatusOK, map[string]store.Record{"upload": rec})
+}
+
+// record stores the record of a verified upload, once per bucket+key, and
+// returns it. A key already recorded for another object is refused: a
+// success must never describe an object other than the stored one.
+func (s *Server) record(c echo.Context, up callback.VerifiedUpload) (store.Record, error) {
 	start := time.Now()
-	rec, created, err := s.opt.Store.Insert(r.Context(), store.Record{
+	rec, created, err := s.opt.Store.Insert(c.Request().Context(), store.Record{
 		ID:          newID(),
 		User:        up.User,
 		Bucket:      up.Bucket,
@@ -94,27 +119,21 @@ func (s *Server) callback(c echo.Context) error {
 		ETag:        up.ETag,
 		Filename:    up.Filename,
 		Vars:        up.Vars,
-		CreatedAt:   now.UTC().Truncate(time.Millisecond),
+		CreatedAt:   s.opt.Now().UTC().Truncate(time.Millisecond),
 	})
 	s.opt.Metrics.observeStore("insert", start)
-	if errors.Is(err, store.ErrInvalid) {
-		s.opt.Metrics.callbacks.WithLabelValues("invalid_callback").Inc()
-		return newError(callback.CodeInvalidCallback, "The callback carries values that cannot be stored.")
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		return store.Record{}, newError(callback.CodeInvalidCallback, "The upload carries values that cannot be stored.")
+	case err != nil:
+		s.opt.Logger.Error("storing upload record", "err", err, "request_id", requestIDOf(c))
+		return store.Record{}, errUnavailable
+	case !created && (rec.ETag != up.ETag || rec.Size != up.Size || rec.User != up.User):
+		// Policies forbid overwrites, so only a replay or a forgery gets here.
+		s.opt.Logger.Warn("upload for a recorded key with another object", "request_id", requestIDOf(c))
+		return store.Record{}, newError(codeObjectMismatch, "Another object is already recorded under this key.")
 	}
-	if err != nil {
-		s.opt.Logger.Error("storing upload record", "err", err)
-		return errUnavailable
-	}
-	if !created && (rec.ETag != up.ETag || rec.Size != up.Size || rec.User != up.User) {
-		// The same key again with other bytes (policies forbid overwrites,
-		// so only a replayed or forged callback gets here): never a
-		// success that describes an object other than the stored one.
-		s.opt.Metrics.callbacks.WithLabelValues("object_mismatch").Inc()
-		s.opt.Logger.Warn("callback for a recorded key with another object", "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		return newError(codeObjectMismatch, "Another object is already recorded under this key.")
-	}
-	s.opt.Metrics.callbacks.WithLabelValues("accepted").Inc()
-	return c.JSON(http.StatusOK, map[string]store.Record{"upload": rec})
+	return rec, nil
 }
 
 func callbackMessage(code string) string {
