@@ -35,8 +35,10 @@ type app struct {
 	db  store.Store
 	ln  net.Listener
 	hs  *http.Server
+	web *web.Server
 
 	bucket    *ossclient.Client
+	hooks     *webhooks    // OSSGATE_WEBHOOK_URL only
 	metricsLn net.Listener // OSSGATE_METRICS_ADDR only
 	metricsHS *http.Server
 }
@@ -62,11 +64,15 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
-	if a.db, err = store.Open(ctx, a.cfg.DB); err != nil {
+	if a.db, err = store.OpenWithOptions(ctx, a.cfg.DB, storeOptions(a.cfg)); err != nil {
 		return nil, fmt.Errorf("OSSGATE_DB: %w", err)
 	}
 	srv, err := a.server(ctx)
 	if err != nil {
+		return nil, err
+	}
+	a.web = srv
+	if a.hooks, err = newWebhooks(a.cfg, a.db, srv.Metrics(), a.log); err != nil {
 		return nil, err
 	}
 	if cfg.MetricsAddr != "" {
@@ -123,6 +129,8 @@ func (a *app) server(ctx context.Context) (*web.Server, error) {
 	return web.New(web.Options{
 		Bucket:           a.bucket,
 		ConfirmObjects:   c.CallbackConfirm == "head",
+		DownloadTTL:      c.DownloadTTL,
+		ImageStyles:      c.ImageStyles,
 		Issuer:           issuer,
 		Verifier:         &callback.Verifier{Keys: keys, TicketSecret: c.TicketSecret, BodyType: string(c.CallbackBodyType)},
 		Store:            a.db,
@@ -186,6 +194,36 @@ func (a *app) startEmulator() error {
 	return nil
 }
 
+// sweepInterval is how often expired multipart sessions are aborted.
+const sweepInterval = time.Minute
+
+// sweepMultipart aborts, until ctx is done, the multipart uploads whose
+// session expired without being completed (the bucket's lifecycle rule,
+// see README, is the backstop for parts OSS keeps anyway).
+func (a *app) sweepMultipart(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := a.web.SweepMultipart(ctx, 100)
+			if err != nil {
+				a.log.Warn("sweeping expired multipart uploads", "err", err)
+			}
+			if n > 0 {
+				a.log.Info("aborted expired multipart uploads", "count", n)
+			}
+			if n < 100 {
+				break
+			}
+		}
+	}
+}
+
 // newOSSClient is ossgate's own client for its bucket: the emulator,
 // addressed path-style, in local mode.
 func newOSSClient(c Config) (*ossclient.Client, error) {
@@ -221,6 +259,7 @@ func (a *app) pageOrigins() []string {
 // finish (bounded by shutdownGrace) and closes everything.
 func (a *app) serve(ctx context.Context) error {
 	defer a.close()
+	defer a.hooks.run(ctx)() // stopped, its attempts recorded, before the database closes
 	served := make(chan error, 1)
 	go func() { served <- a.hs.Serve(a.ln) }()
 	if a.metricsHS != nil {
@@ -234,6 +273,7 @@ func (a *app) serve(ctx context.Context) error {
 	for _, w := range a.cfg.Warnings() {
 		a.log.Warn(w)
 	}
+	go a.sweepMultipart(ctx)
 	// What `ossgate doctor` would say of the bucket's CORS rules and the
 	// clock, as warnings: it may take seconds against a slow OSS.
 	go func() {

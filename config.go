@@ -55,6 +55,10 @@ type Config struct {
 	MetricsAddr     string // "" serves /metrics on Addr
 	OSSEndpoint     string // where ossgate calls OSS itself
 	CallbackConfirm string // "head": HeadObject before a record is made; "off"
+	DownloadTTL     time.Duration
+	ImageStyles     map[string]string // nil: web.DefaultImageStyles
+
+	Webhooks WebhookConfig // config_webhook.go
 
 	LocalOSSAddr string // emulator listen address (local mode)
 	LocalOSSDir  string // where the emulator keeps objects (local mode)
@@ -235,6 +239,36 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 		}
 	}
 
+	c.DownloadTTL = web.DefaultDownloadTTL
+	if s := env("OSSGATE_DOWNLOAD_TTL", ""); s != "" {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			bad("OSSGATE_DOWNLOAD_TTL", "must be a Go duration like 15m, got %q", s)
+		case d < time.Second || d > web.MaxDownloadTTL:
+			bad("OSSGATE_DOWNLOAD_TTL", "must be between 1s and 168h (7 days, OSS's limit for signed URLs)")
+		default:
+			c.DownloadTTL = d
+		}
+	}
+	if s := env("OSSGATE_IMAGE_STYLES", ""); s != "" {
+		c.ImageStyles = map[string]string{}
+		for _, entry := range strings.Split(s, ";") {
+			name, process, ok := strings.Cut(strings.TrimSpace(entry), "=")
+			if entry = strings.TrimSpace(entry); entry == "" {
+				continue
+			}
+			if !ok {
+				bad("OSSGATE_IMAGE_STYLES", "%q is not name=processing, e.g. thumb=image/resize,m_fill,w_256,h_256", entry)
+				break
+			}
+			c.ImageStyles[strings.TrimSpace(name)] = strings.TrimSpace(process)
+		}
+		if err := web.CheckImageStyles(c.ImageStyles); err != nil {
+			bad("OSSGATE_IMAGE_STYLES", "%v", err)
+		}
+	}
+
 	if getenv("OSSGATE_CALLBACK_KEY_HOSTS") != "" {
 		bad("OSSGATE_CALLBACK_KEY_HOSTS", "was replaced by OSSGATE_CALLBACK_KEY_URLS, which takes exact key URLs or https://host/path/ prefixes (e.g. https://gosspublic.alicdn.com/)")
 	}
@@ -275,6 +309,8 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 			c.warnings = append(c.warnings, "OSSGATE_CORS_ORIGINS=* lets every web site call the API with a token it holds; list your app's origins instead")
 		}
 	}
+	loadWebhookConfig(&c, env, bad)
+
 	if c.JWTJWKSURL != "" && c.JWTAudience == "" {
 		c.warnings = append(c.warnings, "OSSGATE_JWT_AUDIENCE is not set: any token your identity provider signs, for any application, is accepted")
 	}

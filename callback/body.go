@@ -35,6 +35,34 @@ type Body struct {
 	// nil. At most ticket.MaxVars, each name ticket.ValidVarName and each
 	// value ticket.ValidVarValue.
 	Vars map[string]string
+	// Image is what OSS reports of an image object (imageWidth,
+	// imageHeight, imageFormat from ${imageInfo.*}); nil for other objects
+	// or values that are not a plausible image's.
+	Image *Image
+}
+
+// Image is an image's size and format, as OSS reports it.
+type Image struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"` // OSS's name: jpg, png, gif, webp, bmp, tiff, …
+}
+
+// maxImageSide bounds the dimensions taken from a callback (OSS processes
+// images of at most 30 000 pixels a side).
+const maxImageSide = 30000
+
+// image builds the Image of raw width, height and format values; nil when
+// any is missing or implausible (an object that is not an image).
+func image(w, h, format string) *Image {
+	width, err1 := strconv.Atoi(w)
+	height, err2 := strconv.Atoi(h)
+	format = strings.ToLower(format)
+	if err1 != nil || err2 != nil || width < 1 || height < 1 || width > maxImageSide || height > maxImageSide ||
+		format == "" || len(format) > 8 || strings.Trim(format, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+		return nil
+	}
+	return &Image{Width: width, Height: height, Format: format}
 }
 
 // ParseBody parses a callback body in one of ossgate's layouts, chosen by
@@ -94,6 +122,8 @@ func BodyFormat(contentType string) (string, error) {
 type fields struct {
 	b       Body
 	hasSize bool
+	// the image values as sent; done turns them into b.Image
+	imageWidth, imageHeight, imageFormat string
 }
 
 func (f *fields) set(name, value string) {
@@ -108,6 +138,12 @@ func (f *fields) set(name, value string) {
 		f.b.MimeType = value
 	case "ticket":
 		f.b.Ticket = value
+	case "imageWidth":
+		f.imageWidth = value
+	case "imageHeight":
+		f.imageHeight = value
+	case "imageFormat":
+		f.imageFormat = value
 	}
 }
 
@@ -148,6 +184,7 @@ func (f *fields) done() (Body, error) {
 	if f.b.Vars == nil {
 		f.b.Vars = map[string]string{}
 	}
+	f.b.Image = image(f.imageWidth, f.imageHeight, f.imageFormat)
 	return f.b, nil
 }
 
@@ -214,6 +251,13 @@ func parseJSONBody(body []byte) (Body, error) {
 				return err
 			}
 			f.b.Size, f.hasSize = n, true
+		case "imageWidth", "imageHeight", "imageFormat":
+			// A number, a string, or null (an object that is not an
+			// image); anything else is no image either.
+			v := strings.Trim(string(raw), `"`)
+			if len(v) <= 16 {
+				f.set(name, v)
+			}
 		case "vars":
 			vars, err := jsonVars(raw)
 			if err != nil {

@@ -91,6 +91,7 @@ type VerifiedUpload struct {
 	Filename    string            // the filename given in the policy request, from the ticket
 	Size        int64             // as reported by OSS: 1..the declared size
 	Vars        map[string]string // only names the ticket allows; never nil
+	Image       *Image            // OSS's image details, for an image of the ticket's type; else nil
 }
 
 // Verifier checks OSS callbacks. A Verifier is safe for concurrent use if
@@ -242,7 +243,22 @@ func (v *Verifier) Verify(ctx context.Context, r Request, now time.Time) (Verifi
 		Filename:    claims.Filename,
 		Size:        body.Size,
 		Vars:        body.Vars,
+		Image:       imageOf(body.Image, body.MimeType),
 	}, nil
+}
+
+// imageOf keeps image details only for an object whose media type is an
+// image of that format: what OSS says of a text file is not an image.
+func imageOf(img *Image, mimeType string) *Image {
+	if img == nil {
+		return nil
+	}
+	formats := map[string]string{"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+		"webp": "image/webp", "bmp": "image/bmp", "tiff": "image/tiff", "heic": "image/heic", "avif": "image/avif"}
+	if want, ok := formats[img.Format]; !ok || !strings.EqualFold(want, mimeType) {
+		return nil
+	}
+	return img
 }
 
 // agree checks that what OSS reports is what the ticket allowed. The body

@@ -102,6 +102,6 @@ func Example() {
 	// Output:
 	// part: 200
 	// object: 16 text/plain Multipart
-	// download: attachment; filename=notes.txt hello, multipart
+	// download: attachment; filename="notes.txt" hello, multipart
 	// missing: true 404 NoSuchKey
 }

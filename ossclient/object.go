@@ -2,7 +2,6 @@ package ossclient
 
 import (
 	"context"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -137,11 +136,40 @@ func validQueryOption(s string) bool {
 }
 
 // Attachment returns a Content-Disposition value that makes browsers save
-// the download as filename (RFC 6266; non-ASCII names as RFC 2231's
-// filename*). A name that cannot be encoded gives plain "attachment".
+// the download as filename (RFC 6266): an ASCII filename="…" for old
+// clients (other bytes, quotes, backslashes and % become _), and, when the
+// name is not plain ASCII, the exact name as RFC 5987's filename*.
 func Attachment(filename string) string {
-	if v := mime.FormatMediaType("attachment", map[string]string{"filename": filename}); v != "" {
-		return v
+	if filename == "" {
+		return "attachment"
 	}
-	return "attachment"
+	fallback := []byte(filename)
+	plain := true
+	for i, b := range fallback {
+		if b < 0x20 || b >= 0x7f || b == '"' || b == '\\' || b == '%' {
+			fallback[i], plain = '_', false
+		}
+	}
+	v := `attachment; filename="` + string(fallback) + `"`
+	if !plain {
+		v += "; filename*=UTF-8''" + rfc5987(filename)
+	}
+	return v
+}
+
+// rfc5987 percent-encodes every byte that is not an RFC 5987 attr-char.
+func rfc5987(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }

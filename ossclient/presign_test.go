@@ -167,11 +167,14 @@ func TestPresignRefusals(t *testing.T) {
 
 func TestAttachment(t *testing.T) {
 	tests := []struct{ name, want string }{
-		{"report.pdf", "attachment; filename=report.pdf"},
+		{"report.pdf", `attachment; filename="report.pdf"`},
 		{"my report.pdf", `attachment; filename="my report.pdf"`},
-		{`a"b.txt`, `attachment; filename="a\"b.txt"`},
-		{"照片.jpg", "attachment; filename*=utf-8''%E7%85%A7%E7%89%87.jpg"},
-		{"a\r\nSet-Cookie: x=y", "attachment; filename*=utf-8''a%0D%0ASet-Cookie%3A%20x%3Dy"},
+		{`a"b.txt`, `attachment; filename="a_b.txt"; filename*=UTF-8''a%22b.txt`},
+		{"照片.jpg", `attachment; filename="______.jpg"; filename*=UTF-8''%E7%85%A7%E7%89%87.jpg`},
+		{"Ünïcode photo.png", `attachment; filename="__n__code photo.png"; filename*=UTF-8''%C3%9Cn%C3%AFcode%20photo.png`},
+		{"a\r\nSet-Cookie: x=y", `attachment; filename="a__Set-Cookie: x=y"; filename*=UTF-8''a%0D%0ASet-Cookie%3A%20x%3Dy`},
+		{"100%;(x)*'.txt", `attachment; filename="100_;(x)*'.txt"; filename*=UTF-8''100%25%3B%28x%29%2A%27.txt`},
+		{"", "attachment"},
 	}
 	for _, tt := range tests {
 		got := Attachment(tt.name)

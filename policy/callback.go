@@ -68,11 +68,16 @@ func encodeCallbackVars(names []string, vars map[string]string) string {
 // systemVars are the OSS system variables every ossgate callback carries.
 var systemVars = [...]string{"bucket", "object", "etag", "size", "mimeType"}
 
+// imageVars are OSS's image variables, in the body under these names
+// (OSS renders them empty, or null in JSON, for objects that are not
+// images).
+var imageVars = [...][2]string{{"imageWidth", "imageInfo.width"}, {"imageHeight", "imageInfo.height"}, {"imageFormat", "imageInfo.format"}}
+
 // CallbackBody returns the callback body template ossgate uses, with the
 // ticket embedded literally and one ${x:name} per var name, sorted:
 //
-//	JSON: {"bucket":${bucket},…,"mimeType":${mimeType},"ticket":"<ticket>","vars":{"caption":${x:caption}}}
-//	form: bucket=${bucket}&…&mimeType=${mimeType}&ticket=<ticket>&x%3Acaption=${x:caption}
+//	JSON: {"bucket":${bucket},…,"mimeType":${mimeType},"imageWidth":${imageInfo.width},…,"ticket":"<ticket>","vars":{"caption":${x:caption}}}
+//	form: bucket=${bucket}&…&mimeType=${mimeType}&imageWidth=${imageInfo.width}&…&ticket=<ticket>&x%3Acaption=${x:caption}
 //
 // bodyType BodyForm gives the form layout, anything else JSON. The ticket is
 // escaped for the layout (a JWT needs no escaping in either). Names that are
@@ -96,6 +101,12 @@ func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
 			b.WriteString(v)
 			b.WriteString("}&")
 		}
+		for _, v := range imageVars {
+			b.WriteString(v[0])
+			b.WriteString("=${")
+			b.WriteString(v[1])
+			b.WriteString("}&")
+		}
 		b.WriteString("ticket=")
 		b.WriteString(url.QueryEscape(ticket))
 		for _, n := range names {
@@ -113,6 +124,13 @@ func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
 		b.WriteString(v)
 		b.WriteString(`":${`)
 		b.WriteString(v)
+		b.WriteString(`},`)
+	}
+	for _, v := range imageVars {
+		b.WriteString(`"`)
+		b.WriteString(v[0])
+		b.WriteString(`":${`)
+		b.WriteString(v[1])
 		b.WriteString(`},`)
 	}
 	b.WriteString(`"ticket":`)

@@ -19,17 +19,17 @@ func TestCallbackBody(t *testing.T) {
 		want     string
 	}{
 		{"json no vars", BodyJSON, testTicket, nil,
-			`{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"ticket":"` + testTicket + `","vars":{}}`},
+			`{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"imageWidth":${imageInfo.width},"imageHeight":${imageInfo.height},"imageFormat":${imageInfo.format},"ticket":"` + testTicket + `","vars":{}}`},
 		{"json vars sorted, deduplicated, invalid dropped", BodyJSON, testTicket, []string{"title", "caption", "title", "Bad", "a}b"},
-			`{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"ticket":"` + testTicket +
+			`{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"imageWidth":${imageInfo.width},"imageHeight":${imageInfo.height},"imageFormat":${imageInfo.format},"ticket":"` + testTicket +
 				`","vars":{"caption":${x:caption},"title":${x:title}}}`},
 		{"json ticket escaped", BodyJSON, `a"b`, nil,
-			`{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"ticket":"a\"b","vars":{}}`},
+			`{"bucket":${bucket},"object":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},"imageWidth":${imageInfo.width},"imageHeight":${imageInfo.height},"imageFormat":${imageInfo.format},"ticket":"a\"b","vars":{}}`},
 		{"form", BodyForm, testTicket, []string{"title", "caption"},
-			"bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&ticket=" + testTicket +
+			"bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&imageWidth=${imageInfo.width}&imageHeight=${imageInfo.height}&imageFormat=${imageInfo.format}&ticket=" + testTicket +
 				"&x%3Acaption=${x:caption}&x%3Atitle=${x:title}"},
 		{"form ticket escaped", BodyForm, "a&b=c", nil,
-			"bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&ticket=a%26b%3Dc"},
+			"bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&imageWidth=${imageInfo.width}&imageHeight=${imageInfo.height}&imageFormat=${imageInfo.format}&ticket=a%26b%3Dc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,16 +51,18 @@ func TestCallbackBodyRendered(t *testing.T) {
 			q, _ := json.Marshal(v)
 			body = strings.ReplaceAll(body, "${"+k+"}", string(q))
 		}
-		body = strings.ReplaceAll(body, "${size}", "42")
+		body = strings.NewReplacer("${size}", "42", "${imageInfo.width}", "1000", "${imageInfo.height}", "600", "${imageInfo.format}", `"png"`).Replace(body)
 		var got struct {
 			Bucket, Object, Etag, MimeType, Ticket string
-			Size                                   int64
+			Size, ImageWidth, ImageHeight          int64
+			ImageFormat                            string
 			Vars                                   map[string]string
 		}
 		if err := json.Unmarshal([]byte(body), &got); err != nil {
 			t.Fatalf("rendered body %s: %v", body, err)
 		}
-		if got.Object != vals["object"] || got.Size != 42 || got.Ticket != testTicket || got.Vars["caption"] != vals["x:caption"] {
+		if got.Object != vals["object"] || got.Size != 42 || got.Ticket != testTicket || got.Vars["caption"] != vals["x:caption"] ||
+			got.ImageWidth != 1000 || got.ImageHeight != 600 || got.ImageFormat != "png" {
 			t.Errorf("parsed %+v from %s", got, body)
 		}
 	})

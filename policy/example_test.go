@@ -64,9 +64,9 @@ func ExampleIssuer_Issue() {
 	// key: uploads/alice/2026/11/25/01M88X6WT060RK4CSM6MV3EE1S.jpg
 	// expires: 2026-11-25 08:40:00 +0000 UTC max size: 12345
 	// Content-Type: image/jpeg
-	// callback: (916 bytes)
+	// callback: (1060 bytes)
 	// key: uploads/alice/2026/11/25/01M88X6WT060RK4CSM6MV3EE1S.jpg
-	// policy: (1908 bytes)
+	// policy: (2100 bytes)
 	// success_action_status: 200
 	// x-oss-credential: LTAI5tExampleKeyId/20261125/cn-hangzhou/oss/aliyun_v4_request
 	// x-oss-date: 20261125T083000Z

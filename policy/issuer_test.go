@@ -76,7 +76,7 @@ func ticketFromCallback(t *testing.T, cbB64 string) (callbackURL, bodyType, tk s
 		for _, v := range []string{"bucket", "object", "etag", "mimeType", "x:caption", "x:title"} {
 			body = strings.ReplaceAll(body, "${"+v+"}", `"v"`)
 		}
-		body = strings.ReplaceAll(body, "${size}", "1")
+		body = strings.NewReplacer("${size}", "1", "${imageInfo.width}", "null", "${imageInfo.height}", "null", "${imageInfo.format}", "null").Replace(body)
 		var parsed struct{ Ticket string }
 		mustUnmarshal(t, []byte(body), &parsed)
 		tk = parsed.Ticket

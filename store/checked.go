@@ -9,19 +9,21 @@ import (
 
 // recordColumns are the uploads table's columns, in the order both
 // backends select and insert them.
-const recordColumns = `id, user_id, bucket, object_key, size, content_type, etag, filename, vars, created_at`
+const recordColumns = `id, user_id, bucket, object_key, size, content_type, etag, filename, vars, created_at, image`
 
 // backend is one database's half of Store: checked has already refused and
 // normalised the arguments, so a backend holds only its SQL.
 type backend interface {
 	// insert stores r (normalised, vars its JSON) or returns the record
-	// that already holds r's bucket+key.
-	insert(ctx context.Context, r Record, vars string) (Record, bool, error)
+	// that already holds r's bucket+key; a new record's event ev (when not
+	// nil) is written in the same transaction.
+	insert(ctx context.Context, r Record, vars string, ev *newEvent) (Record, bool, error)
 	get(ctx context.Context, user, id string) (Record, error)
 	// list returns at most limit+1 rows newest first, after the position
 	// when it is not nil; checked pages them.
 	list(ctx context.Context, user string, limit int, after *position) ([]Record, error)
 	sessionBackend
+	eventBackend
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -34,7 +36,10 @@ type position struct {
 
 // checked is the Store both backends are used through: it applies the
 // input rules once, for both.
-type checked[B backend] struct{ b B }
+type checked[B backend] struct {
+	b      B
+	events bool // Options.Events
+}
 
 func (c checked[B]) Ping(ctx context.Context) error { return c.b.Ping(ctx) }
 func (c checked[B]) Close() error                   { return c.b.Close() }
@@ -48,7 +53,15 @@ func (c checked[B]) Insert(ctx context.Context, r Record) (Record, bool, error) 
 	if err != nil {
 		return Record{}, false, fmt.Errorf("store: insert: %w", err)
 	}
-	return c.b.insert(ctx, r, string(vars))
+	var ev *newEvent
+	if c.events {
+		e, err := eventFor(EventUploadCompleted, r, r.CreatedAt)
+		if err != nil {
+			return Record{}, false, err
+		}
+		ev = &e
+	}
+	return c.b.insert(ctx, r, string(vars), ev)
 }
 
 func (c checked[B]) Get(ctx context.Context, user, id string) (Record, error) {

@@ -21,8 +21,9 @@ var errClosed = errors.New("store: closed")
 
 type insertReq struct {
 	ctx  context.Context
-	r    Record // normalized
-	vars string // r.Vars as JSON
+	r    Record    // normalized
+	vars string    // r.Vars as JSON
+	ev   *newEvent // written with the record when it is new; nil for none
 	done chan insertRes
 }
 
@@ -32,8 +33,12 @@ type insertRes struct {
 }
 
 const sqliteInsert = `INSERT INTO uploads (` + recordColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO NOTHING` // no target: a repeated id is "do nothing" too, not an error
+
+// sqliteInsertEvent writes a new record's event in the record's transaction.
+const sqliteInsertEvent = `INSERT INTO webhook_events (id, type, upload_id, data, created_at, next_attempt_at)
+	VALUES (?, ?, ?, ?, ?, ?)`
 
 // submit hands req to the writer and waits for its commit.
 func (s *sqliteStore) submit(ctx context.Context, req insertReq) (bool, error) {
@@ -90,7 +95,9 @@ func (s *sqliteStore) commit(batch []insertReq) {
 		live = append(live, req)
 	}
 	if len(live) > 1 {
-		if created, err := s.insertTx(live); err == nil {
+		// The callers' contexts are not used: one caller giving up must
+		// not roll back the others' records.
+		if created, err := s.insertTx(context.Background(), live); err == nil {
 			for i, req := range live {
 				req.done <- insertRes{created: created[i]}
 			}
@@ -98,18 +105,18 @@ func (s *sqliteStore) commit(batch []insertReq) {
 		}
 	}
 	for _, req := range live {
-		created, err := insertRow(req.ctx, s.execAlone, req)
+		created, err := s.insertTx(req.ctx, []insertReq{req})
 		if err != nil {
-			err = fmt.Errorf("store: insert: %w", err)
+			req.done <- insertRes{err: fmt.Errorf("store: insert: %w", err)}
+			continue
 		}
-		req.done <- insertRes{created: created, err: err}
+		req.done <- insertRes{created: created[0]}
 	}
 }
 
-// insertTx runs the batch in one transaction. The callers' contexts are not
-// used: one caller giving up must not roll back the others' records.
-func (s *sqliteStore) insertTx(batch []insertReq) ([]bool, error) {
-	ctx := context.Background()
+// insertTx runs the batch in one transaction: each record, and the event of
+// each one that is new.
+func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq) ([]bool, error) {
 	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see OpenSQLite)
 	if err != nil {
 		return nil, err
@@ -120,29 +127,31 @@ func (s *sqliteStore) insertTx(batch []insertReq) ([]bool, error) {
 		return nil, err
 	}
 	defer stmt.Close()
+	var evStmt *sql.Stmt // prepared once a batch holds an event
 	created := make([]bool, len(batch))
 	for i, req := range batch {
-		if created[i], err = insertRow(ctx, stmt.ExecContext, req); err != nil {
+		r := req.r
+		res, err := stmt.ExecContext(ctx, r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, req.vars, r.CreatedAt.UnixMicro(), imageJSON(r.Image))
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		if created[i] = n == 1; !created[i] || req.ev == nil {
+			continue
+		}
+		if evStmt == nil {
+			if evStmt, err = tx.PrepareContext(ctx, sqliteInsertEvent); err != nil {
+				return nil, err
+			}
+			defer evStmt.Close()
+		}
+		ev := req.ev
+		if _, err := evStmt.ExecContext(ctx, ev.id, ev.typ, ev.uploadID, ev.data, ev.at.UnixMicro(), ev.at.UnixMicro()); err != nil {
 			return nil, err
 		}
 	}
 	return created, tx.Commit()
-}
-
-// execFunc runs sqliteInsert with args: a prepared statement's ExecContext,
-// or one autocommitted statement (see execAlone).
-type execFunc func(ctx context.Context, args ...any) (sql.Result, error)
-
-func (s *sqliteStore) execAlone(ctx context.Context, args ...any) (sql.Result, error) {
-	return s.write.ExecContext(ctx, sqliteInsert, args...)
-}
-
-func insertRow(ctx context.Context, exec execFunc, req insertReq) (bool, error) {
-	r := req.r
-	res, err := exec(ctx, r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, req.vars, r.CreatedAt.UnixMicro())
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }

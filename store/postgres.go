@@ -10,8 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// postgresStore keeps records in Postgres. Every statement is a single
-// autocommitted one, so Insert's record is committed when it returns.
+// postgresStore keeps records in Postgres. Insert is a single autocommitted
+// statement (its event included), so its record is committed when it
+// returns; Delete is one transaction.
 type postgresStore struct {
 	pool *pgxpool.Pool
 }
@@ -20,6 +21,10 @@ type postgresStore struct {
 // keyword/value string; pool settings such as pool_max_conns may be given in
 // it) and runs the migrations. Its errors never hold the password.
 func OpenPostgres(ctx context.Context, url string) (Store, error) {
+	return openPostgres(ctx, url, Options{})
+}
+
+func openPostgres(ctx context.Context, url string, o Options) (Store, error) {
 	secrets := dsnSecrets(url)
 	fail := func(err error) error {
 		return scrubError(fmt.Errorf("store: open postgres %s: %w", RedactDSN(url), err), secrets)
@@ -40,34 +45,53 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		pool.Close()
 		return nil, fail(err)
 	}
-	return checked[*postgresStore]{&postgresStore{pool: pool}}, nil
+	return checked[*postgresStore]{b: &postgresStore{pool: pool}, events: o.Events}, nil
 }
 
-func (s *postgresStore) insert(ctx context.Context, r Record, vars string) (Record, bool, error) {
+const pgInsert = `INSERT INTO uploads (` + recordColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	ON CONFLICT DO NOTHING`
+
+// pgInsertWithEvent is pgInsert that also writes the event of a new record,
+// in the same statement (so the same transaction): the event row is made
+// from what the INSERT returned, that is only when the record is new.
+const pgInsertWithEvent = `WITH ins AS (` + pgInsert + ` RETURNING id)
+	INSERT INTO webhook_events (id, type, upload_id, data, created_at, next_attempt_at)
+	SELECT $12, $13, ins.id, $14, $15, $15 FROM ins`
+
+func (s *postgresStore) insert(ctx context.Context, r Record, vars string, ev *newEvent) (Record, bool, error) {
 	// No conflict target: every unique index is an arbiter, so a concurrent
 	// insert of the same record (same id too) waits and does nothing instead
 	// of failing on the primary key.
-	tag, err := s.pool.Exec(ctx, `INSERT INTO uploads (`+recordColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT DO NOTHING`,
-		r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, vars, r.CreatedAt)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: %w", err)
+	query, args := pgInsert, []any{r.ID, r.User, r.Bucket, r.Key, r.Size, r.ContentType, r.ETag, r.Filename, vars, r.CreatedAt, imageJSON(r.Image)}
+	if ev != nil {
+		query, args = pgInsertWithEvent, append(args, ev.id, ev.typ, ev.data, ev.at)
 	}
-	if tag.RowsAffected() == 1 {
-		return r, true, nil
+	// Records are never changed, so the row that won a conflict is still
+	// there, unless a Delete removed it in between: then the insert is
+	// tried once more.
+	for try := 0; ; try++ {
+		tag, err := s.pool.Exec(ctx, query, args...)
+		if err != nil {
+			return Record{}, false, fmt.Errorf("store: insert: %w", err)
+		}
+		if tag.RowsAffected() == 1 {
+			return r, true, nil
+		}
+		// A conflicting insert still in flight makes ours wait for its commit
+		// before DO NOTHING, so the winner's row is visible to this new statement.
+		row := s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM uploads WHERE bucket = $1 AND object_key = $2`, r.Bucket, r.Key)
+		existing, err := scanPostgres(row)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows) && try == 0:
+			continue
+		case errors.Is(err, pgx.ErrNoRows):
+			return Record{}, false, errIDTaken(r.ID)
+		case err != nil:
+			return Record{}, false, fmt.Errorf("store: insert: read existing record: %w", err)
+		}
+		return existing, false, nil
 	}
-	// A conflicting insert still in flight makes ours wait for its commit
-	// before DO NOTHING, so the winner's row is visible to this new statement.
-	row := s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM uploads WHERE bucket = $1 AND object_key = $2`, r.Bucket, r.Key)
-	existing, err := scanPostgres(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Record{}, false, errIDTaken(r.ID)
-	}
-	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: read existing record: %w", err)
-	}
-	return existing, false, nil
 }
 
 func (s *postgresStore) get(ctx context.Context, user, id string) (Record, error) {
@@ -119,8 +143,9 @@ func scanPostgres(row pgx.Row) (Record, error) {
 		r       Record
 		vars    []byte
 		created time.Time
+		image   []byte
 	)
-	if err := row.Scan(&r.ID, &r.User, &r.Bucket, &r.Key, &r.Size, &r.ContentType, &r.ETag, &r.Filename, &vars, &created); err != nil {
+	if err := row.Scan(&r.ID, &r.User, &r.Bucket, &r.Key, &r.Size, &r.ContentType, &r.ETag, &r.Filename, &vars, &created, &image); err != nil {
 		return Record{}, err
 	}
 	var err error
@@ -128,5 +153,8 @@ func scanPostgres(row pgx.Row) (Record, error) {
 		return Record{}, fmt.Errorf("record %s: %w", r.ID, err)
 	}
 	r.CreatedAt = created.UTC()
+	if r.Image, err = decodeImage(image); err != nil {
+		return Record{}, fmt.Errorf("record %s: %w", r.ID, err)
+	}
 	return r, nil
 }

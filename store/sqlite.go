@@ -48,6 +48,10 @@ type sqliteStore struct {
 // OpenSQLite opens (creating it if needed, but not its folder) the SQLite
 // database at path, a file path or a "file:" URI, and runs the migrations.
 func OpenSQLite(ctx context.Context, path string) (Store, error) {
+	return openSQLite(ctx, path, Options{})
+}
+
+func openSQLite(ctx context.Context, path string, o Options) (Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty SQLite path")
 	}
@@ -92,7 +96,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	s.quit = make(chan struct{})
 	s.writerDone = make(chan struct{})
 	go s.writeLoop()
-	return checked[*sqliteStore]{s}, nil
+	return checked[*sqliteStore]{b: s, events: o.Events}, nil
 }
 
 // sqliteBusy is SQLITE_BUSY, the primary result code (extended codes add
@@ -139,25 +143,30 @@ func sqliteDSN(path string, pragmas []string, extra ...string) string {
 	return uri + sep + strings.Join(params, "&")
 }
 
-func (s *sqliteStore) insert(ctx context.Context, r Record, vars string) (Record, bool, error) {
-	created, err := s.submit(ctx, insertReq{ctx: ctx, r: r, vars: vars})
-	if err != nil {
-		return Record{}, false, err
+func (s *sqliteStore) insert(ctx context.Context, r Record, vars string, ev *newEvent) (Record, bool, error) {
+	// Records are never changed, so the row that won a conflict is still
+	// there and committed, unless a Delete removed it in between: then the
+	// insert is tried once more.
+	for try := 0; ; try++ {
+		created, err := s.submit(ctx, insertReq{ctx: ctx, r: r, vars: vars, ev: ev})
+		if err != nil {
+			return Record{}, false, err
+		}
+		if created {
+			return r, true, nil
+		}
+		row := s.read.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM uploads WHERE bucket = ? AND object_key = ?`, r.Bucket, r.Key)
+		existing, err := scanSQLite(row)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) && try == 0:
+			continue
+		case errors.Is(err, sql.ErrNoRows):
+			return Record{}, false, errIDTaken(r.ID)
+		case err != nil:
+			return Record{}, false, fmt.Errorf("store: insert: read existing record: %w", err)
+		}
+		return existing, false, nil
 	}
-	if created {
-		return r, true, nil
-	}
-	// Records are never changed or deleted, so the row that won the
-	// conflict is still there and already committed.
-	row := s.read.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM uploads WHERE bucket = ? AND object_key = ?`, r.Bucket, r.Key)
-	existing, err := scanSQLite(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Record{}, false, errIDTaken(r.ID)
-	}
-	if err != nil {
-		return Record{}, false, fmt.Errorf("store: insert: read existing record: %w", err)
-	}
-	return existing, false, nil
 }
 
 func (s *sqliteStore) get(ctx context.Context, user, id string) (Record, error) {
@@ -222,13 +231,19 @@ func scanSQLite(row rowScanner) (Record, error) {
 		r       Record
 		vars    string
 		created int64
+		image   sql.NullString
 	)
-	if err := row.Scan(&r.ID, &r.User, &r.Bucket, &r.Key, &r.Size, &r.ContentType, &r.ETag, &r.Filename, &vars, &created); err != nil {
+	if err := row.Scan(&r.ID, &r.User, &r.Bucket, &r.Key, &r.Size, &r.ContentType, &r.ETag, &r.Filename, &vars, &created, &image); err != nil {
 		return Record{}, err
 	}
 	var err error
 	if r.Vars, err = decodeVars([]byte(vars)); err != nil {
 		return Record{}, fmt.Errorf("record %s: %w", r.ID, err)
+	}
+	if image.Valid {
+		if r.Image, err = decodeImage([]byte(image.String)); err != nil {
+			return Record{}, fmt.Errorf("record %s: %w", r.ID, err)
+		}
 	}
 	r.CreatedAt = time.UnixMicro(created).UTC()
 	return r, nil

@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,8 +27,42 @@ type Record struct {
 	ContentType string            `json:"contentType"`
 	ETag        string            `json:"etag"`
 	Filename    string            `json:"filename"`
-	Vars        map[string]string `json:"vars"`      // never nil from Insert, Get or List
-	CreatedAt   time.Time         `json:"createdAt"` // UTC, microsecond precision once stored
+	Vars        map[string]string `json:"vars"`            // never nil from Insert, Get or List
+	CreatedAt   time.Time         `json:"createdAt"`       // UTC, microsecond precision once stored
+	Image       *Image            `json:"image,omitempty"` // for images only
+}
+
+// Image is an image's size and format, as OSS reported them.
+type Image struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"`
+}
+
+// Bounds of an Image (OSS processes images of at most 30 000 pixels a side).
+const (
+	MaxImageSide      = 30000
+	MaxImageFormatLen = 8
+)
+
+// imageJSON is how an Image is stored: JSON, or NULL for none.
+func imageJSON(img *Image) any {
+	if img == nil {
+		return nil
+	}
+	b, _ := json.Marshal(img) // cannot fail: ints and a string
+	return string(b)
+}
+
+func decodeImage(b []byte) (*Image, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var img Image
+	if err := json.Unmarshal(b, &img); err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	return &img, nil
 }
 
 var (
@@ -73,8 +108,13 @@ type Store interface {
 	// cursor for the next page ("" when there is none). cursor "" is the
 	// first page; a cursor List did not make is ErrBadCursor.
 	List(ctx context.Context, user string, limit int, cursor string) ([]Record, string, error)
+	// Delete removes the user's record with that id and returns it (with
+	// Options.Events, its upload.deleted event is written in the same
+	// transaction); another user's or a missing one is ErrNotFound.
+	Delete(ctx context.Context, user, id string) (Record, error)
 
 	Sessions
+	Outbox // webhook events (events.go)
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -92,15 +132,7 @@ type Sessions interface {
 // Postgres, anything else is an SQLite file path or "file:" URI. It runs the
 // migrations. Its errors never hold a Postgres password.
 func Open(ctx context.Context, dsn string) (Store, error) {
-	if isPostgresURL(dsn) {
-		return OpenPostgres(ctx, dsn)
-	}
-	// A libpq keyword/value string would otherwise become an SQLite file
-	// named after it, password and all (and be echoed in errors).
-	if looksLikeConninfo(dsn) {
-		return nil, errors.New("store: database setting looks like a Postgres keyword/value string; use a postgres:// URL")
-	}
-	return OpenSQLite(ctx, dsn)
+	return OpenWithOptions(ctx, dsn, Options{})
 }
 
 func looksLikeConninfo(dsn string) bool {
@@ -166,6 +198,10 @@ func normalize(r Record) (Record, error) {
 		if len(f.v) > limits[f.name] {
 			return Record{}, fmt.Errorf("%w: record %s is longer than %d bytes", ErrInvalid, f.name, limits[f.name])
 		}
+	}
+	if img := r.Image; img != nil && (img.Width < 1 || img.Height < 1 || img.Width > MaxImageSide || img.Height > MaxImageSide ||
+		img.Format == "" || len(img.Format) > MaxImageFormatLen || !storable(img.Format)) {
+		return Record{}, fmt.Errorf("%w: record Image %dx%d %q out of range", ErrInvalid, img.Width, img.Height, img.Format)
 	}
 	if len(r.Vars) > MaxVars {
 		return Record{}, fmt.Errorf("%w: record has %d vars, more than %d", ErrInvalid, len(r.Vars), MaxVars)

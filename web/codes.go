@@ -22,6 +22,9 @@ const (
 	codeInternal             = "internal"
 	codeUnavailable          = "unavailable"
 	codeOSSUnavailable       = "oss_unavailable"
+	codeUploadClosed         = "upload_closed"
+	codeUploadIncomplete     = "upload_incomplete"
+	codeSizeMismatch         = "size_mismatch"
 )
 
 // codeStatus is the one table of error codes and the statuses they travel
@@ -44,6 +47,9 @@ var codeStatus = map[string]int{
 	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	codeBodyTooLarge:         http.StatusRequestEntityTooLarge,
 	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	codeUploadClosed:         http.StatusConflict,
+	codeUploadIncomplete:     http.StatusConflict,
+	codeSizeMismatch:         http.StatusUnprocessableEntity,
 
 	policy.CodeEmptyFile:      http.StatusUnprocessableEntity,
 	policy.CodeFileTooLarge:   http.StatusUnprocessableEntity,

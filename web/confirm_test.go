@@ -21,7 +21,7 @@ func TestCallbackConfirmedAgainstBucket(t *testing.T) {
 	tests := []struct {
 		name   string
 		stored func(h *harness, key string) // what OSS really holds
-		report ossUpload                   // what the callback says
+		report ossUpload                    // what the callback says
 		status int
 		code   string
 	}{
@@ -32,7 +32,9 @@ func TestCallbackConfirmedAgainstBucket(t *testing.T) {
 			ossUpload{Size: 10, ETag: testETag, MimeType: "image/png", NotStored: true}, 403, "object_mismatch"},
 		{"object of another type", func(h *harness, k string) { h.Bucket.put(k, 10, testETag, "text/html") },
 			ossUpload{Size: 10, ETag: testETag, MimeType: "image/png", NotStored: true}, 403, "object_mismatch"},
-		{"quoted lower-case ETag from the bucket", func(h *harness, k string) { h.Bucket.put(k, 10, `"5eb63bbbe01eeed093cb22bb8f5acdc3"`, "image/png; charset=x") },
+		{"quoted lower-case ETag from the bucket", func(h *harness, k string) {
+			h.Bucket.put(k, 10, `"5eb63bbbe01eeed093cb22bb8f5acdc3"`, "image/png; charset=x")
+		},
 			ossUpload{Size: 10, ETag: testETag, MimeType: "image/png", NotStored: true}, 200, ""},
 		{"the object", nil, ossUpload{Size: 10, ETag: testETag, MimeType: "image/png"}, 200, ""},
 	}

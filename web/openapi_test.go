@@ -468,6 +468,75 @@ func TestOpenAPIConformance(t *testing.T) {
 	post("/api/uploads/confirm", carol, "application/json", []byte(`{"key":"k"}`))
 	p.check(t, "confirm, no ticket", opConfirm, 400, "invalid_request", specRefuses)
 
+	// Multipart, against the emulator (carol's too).
+	h.Bucket.mp = emulatorBucket(t)
+	const (
+		opMPCreate   = "POST /api/uploads/multipart"
+		opMPStatus   = "GET /api/uploads/multipart/{uploadId}"
+		opMPParts    = "POST /api/uploads/multipart/{uploadId}/parts"
+		opMPComplete = "POST /api/uploads/multipart/{uploadId}/complete"
+		opMPAbort    = "DELETE /api/uploads/multipart/{uploadId}"
+	)
+	res = post("/api/uploads/multipart", carol, "application/json", []byte(`{"filename":"big.pdf","size":300000,"contentType":"application/pdf"}`))
+	p.check(t, "multipart create", opMPCreate, 200, "", specAccepts)
+	var mps struct{ UploadID string }
+	if err := json.Unmarshal(res.Body, &mps); err != nil {
+		t.Fatal(err)
+	}
+	mpPath := "/api/uploads/multipart/" + mps.UploadID
+	post("/api/uploads/multipart", carol, "application/json", []byte(`{"filename":"big.pdf","size":0,"contentType":"application/pdf"}`))
+	p.check(t, "multipart create, empty", opMPCreate, 422, "empty_file", specRefuses)
+	post(mpPath+"/parts", carol, "application/json", []byte(`{"partNumbers":[2]}`))
+	p.check(t, "multipart sign, part out of range", opMPParts, 400, "invalid_request", specAccepts)
+	post(mpPath+"/complete", carol, "application/json", []byte(`{}`))
+	p.check(t, "multipart complete, nothing uploaded", opMPComplete, 409, "upload_incomplete", specAccepts)
+	res = post(mpPath+"/parts", carol, "application/json", []byte(`{"partNumbers":[1]}`))
+	p.check(t, "multipart sign", opMPParts, 200, "", specAccepts)
+	var signed struct{ Parts []struct{ URL string } }
+	json.Unmarshal(res.Body, &signed)
+	put, _ := http.NewRequest("PUT", signed.Parts[0].URL, bytes.NewReader(make([]byte, 300000)))
+	if pres, err := http.DefaultClient.Do(put); err != nil || pres.StatusCode != 200 {
+		t.Fatalf("PUT part: %v %v", pres, err)
+	}
+	get(mpPath, carol)
+	p.check(t, "multipart status", opMPStatus, 200, "", specAccepts)
+	get("/api/uploads/multipart/nope", carol)
+	p.check(t, "multipart status, unknown", opMPStatus, 404, "not_found", specAccepts)
+	post(mpPath+"/complete", carol, "application/json", []byte(`{}`))
+	p.check(t, "multipart complete", opMPComplete, 200, "", specAccepts)
+	post(mpPath+"/complete", carol, "application/json", []byte(`{}`))
+	p.check(t, "multipart complete again", opMPComplete, 409, "upload_closed", specAccepts)
+	res = post("/api/uploads/multipart", carol, "application/json", []byte(`{"filename":"b.pdf","size":10,"contentType":"application/pdf"}`))
+	json.Unmarshal(res.Body, &mps)
+	do(t, "DELETE", h.URL+"/api/uploads/multipart/"+mps.UploadID, carol, "", nil)
+	p.check(t, "multipart abort", opMPAbort, 204, "", specAccepts)
+	do(t, "DELETE", h.URL+"/api/uploads/multipart/"+mps.UploadID, carol, "", nil)
+	p.check(t, "multipart abort again", opMPAbort, 409, "upload_closed", specAccepts)
+
+	// Download links and deletes, of carol's completed multipart upload.
+	var carolList struct{ Uploads []struct{ ID, Key string } }
+	json.Unmarshal(get("/api/uploads", carol).Body, &carolList)
+	var mpID string
+	for _, u := range carolList.Uploads {
+		if strings.HasSuffix(u.Key, ".pdf") {
+			mpID = u.ID
+		}
+	}
+	const (
+		opURL    = "GET /api/uploads/{id}/url"
+		opDelete = "DELETE /api/uploads/{id}"
+	)
+	get("/api/uploads/"+mpID+"/url?disposition=attachment", carol)
+	p.check(t, "download link", opURL, 200, "", specAccepts)
+	get("/api/uploads/"+mpID+"/url?style=nope", carol)
+	p.check(t, "download link, unknown style", opURL, 400, "invalid_request", specAccepts)
+	get("/api/uploads/"+mpID+"/url", alice)
+	p.check(t, "download link, another user's", opURL, 404, "not_found", specAccepts)
+	do(t, "DELETE", h.URL+"/api/uploads/"+mpID, carol, "", nil)
+	p.check(t, "delete", opDelete, 204, "", specAccepts)
+	do(t, "DELETE", h.URL+"/api/uploads/"+mpID, carol, "", nil)
+	p.check(t, "delete again", opDelete, 404, "not_found", specAccepts)
+
 	// Listing and getting records.
 	res = get("/api/uploads?limit=1", alice)
 	p.check(t, "list, first page", opList, 200, "", specAccepts)
@@ -526,7 +595,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Outside the spec's operations: unknown paths and methods.
 	do(t, "GET", h.URL+"/api/nope", alice, "", nil)
 	p.checkUnrouted(t, "unknown path", routers.ErrPathNotFound, 404, "not_found")
-	do(t, "DELETE", h.URL+"/api/uploads/policy", alice, "", nil)
+	do(t, "PUT", h.URL+"/api/uploads/policy", alice, "", nil)
 	p.checkUnrouted(t, "unknown method", routers.ErrMethodNotAllowed, 405, "method_not_allowed")
 
 	// Form callbacks, STS tokens, rate limits and a database that is down,

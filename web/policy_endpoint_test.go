@@ -346,7 +346,7 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 		{"GET", "/healthz", 200, ""},
 		{"GET", "/readyz", 200, ""},
 		{"GET", "/nope", 404, "not_found"},
-		{"DELETE", "/api/uploads/policy", 405, "method_not_allowed"},
+		{"PUT", "/api/uploads/policy", 405, "method_not_allowed"},
 	}
 	for _, tc := range cases {
 		res := do(t, tc.method, h.URL+tc.path, "", "", nil)

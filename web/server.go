@@ -6,6 +6,7 @@ package web
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -47,6 +48,19 @@ type Options struct {
 	// the object exists and is what the callback says
 	// (OSSGATE_CALLBACK_CONFIRM=head).
 	ConfirmObjects bool
+	// DownloadTTL is how long a signed download link works, at most
+	// MaxDownloadTTL. If zero, DefaultDownloadTTL.
+	DownloadTTL time.Duration
+	// ImageStyles names the image processing a client may ask for by name
+	// (GET /api/uploads/{id}/url?style=NAME); see CheckImageStyles. If nil,
+	// DefaultImageStyles.
+	ImageStyles map[string]string
+	// MultipartTTL is how long a multipart upload may stay open before the
+	// sweeper aborts it. If zero, DefaultMultipartTTL.
+	MultipartTTL time.Duration
+	// PartURLTTL is how long a presigned part URL is valid. If zero,
+	// Issuer's policy TTL.
+	PartURLTTL time.Duration
 
 	// DevTokens enables POST /api/dev/token (local mode only), signing HS256
 	// tokens with Auth.Secret.
@@ -109,6 +123,24 @@ func New(opt Options) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opt.Logger)
 	e.IPExtractor = ipExtractor(opt.TrustedProxies)
+	if opt.DownloadTTL == 0 {
+		opt.DownloadTTL = DefaultDownloadTTL
+	}
+	if opt.DownloadTTL < 0 || opt.DownloadTTL > MaxDownloadTTL {
+		return nil, fmt.Errorf("web: DownloadTTL %v is not between 1s and %v", opt.DownloadTTL, MaxDownloadTTL)
+	}
+	if opt.ImageStyles == nil {
+		opt.ImageStyles = DefaultImageStyles
+	}
+	if err := CheckImageStyles(opt.ImageStyles); err != nil {
+		return nil, fmt.Errorf("web: ImageStyles: %w", err)
+	}
+	if opt.MultipartTTL == 0 {
+		opt.MultipartTTL = DefaultMultipartTTL
+	}
+	if opt.PartURLTTL == 0 {
+		opt.PartURLTTL = opt.Issuer.TTL()
+	}
 	if opt.CallbackPath == "" {
 		opt.CallbackPath = callbackRoute
 	}
@@ -166,8 +198,16 @@ func New(opt Options) (*Server, error) {
 	e.POST("/api/uploads/policy", s.issuePolicy, bodyLimit(apiBodyLimit), authn, perUser)
 	e.POST("/api/uploads/presign", s.presign, bodyLimit(apiBodyLimit), authn, perUser)
 	e.POST("/api/uploads/confirm", s.confirm, bodyLimit(apiBodyLimit), authn, perUser)
+	mp := "/api/uploads/multipart"
+	e.POST(mp, s.createMultipart, bodyLimit(apiBodyLimit), authn, perUser)
+	e.GET(mp+"/:uploadId", s.multipartStatus, authn)
+	e.POST(mp+"/:uploadId/parts", s.signParts, bodyLimit(apiBodyLimit), authn)
+	e.POST(mp+"/:uploadId/complete", s.completeMultipart, bodyLimit(apiBodyLimit), authn)
+	e.DELETE(mp+"/:uploadId", s.abortMultipart, authn)
 	e.GET("/api/uploads", s.listUploads, authn)
 	e.GET("/api/uploads/:id", s.getUpload, authn)
+	e.GET("/api/uploads/:id/url", s.downloadURL, authn)
+	e.DELETE("/api/uploads/:id", s.deleteUpload, authn)
 	if opt.DevTokens {
 		e.POST(devTokenRoute, s.devToken, bodyLimit(apiBodyLimit))
 	}

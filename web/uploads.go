@@ -119,6 +119,7 @@ func (s *Server) record(c echo.Context, up callback.VerifiedUpload) (store.Recor
 		ETag:        up.ETag,
 		Filename:    up.Filename,
 		Vars:        up.Vars,
+		Image:       storeImage(up.Image),
 		CreatedAt:   s.opt.Now().UTC().Truncate(time.Millisecond),
 	})
 	s.opt.Metrics.observeStore("insert", start)
@@ -193,19 +194,16 @@ func (s *Server) listUploads(c echo.Context) error {
 // getUpload is GET /api/uploads/:id; another user's record is 404, the same
 // as a missing one, so ids reveal nothing.
 func (s *Server) getUpload(c echo.Context) error {
-	id := c.Param("id")
-	if len(id) > 64 {
-		return errNotFound
-	}
-	start := time.Now()
-	rec, err := s.opt.Store.Get(c.Request().Context(), userOf(c), id)
-	s.opt.Metrics.observeStore("get", start)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return errNotFound
-	case err != nil:
-		s.opt.Logger.Error("getting upload", "err", err)
-		return errUnavailable
+	rec, err := s.ownRecord(c)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, rec)
+}
+
+func storeImage(img *callback.Image) *store.Image {
+	if img == nil {
+		return nil
+	}
+	return &store.Image{Width: img.Width, Height: img.Height, Format: img.Format}
 }

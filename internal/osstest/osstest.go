@@ -51,6 +51,10 @@ func DecodeCallback(param string) (Callback, error) {
 type Object struct {
 	Bucket, Key, ETag, MimeType string
 	Size                        int64
+	// An image's details (${imageInfo.*}); zero for other objects, which
+	// OSS renders as null in a JSON body and empty in a form.
+	ImageWidth, ImageHeight int
+	ImageFormat             string
 }
 
 // RenderBody substitutes OSS's variables in c.Body: in a JSON body strings
@@ -72,6 +76,14 @@ func (c Callback) RenderBody(o Object, fields map[string]string) string {
 		"${etag}", quote(o.ETag),
 		"${size}", strconv.FormatInt(o.Size, 10),
 		"${mimeType}", quote(o.MimeType),
+	}
+	if o.ImageFormat != "" {
+		pairs = append(pairs, "${imageInfo.width}", strconv.Itoa(o.ImageWidth), "${imageInfo.height}", strconv.Itoa(o.ImageHeight),
+			"${imageInfo.format}", quote(o.ImageFormat))
+	} else if asJSON {
+		pairs = append(pairs, "${imageInfo.width}", "null", "${imageInfo.height}", "null", "${imageInfo.format}", "null")
+	} else {
+		pairs = append(pairs, "${imageInfo.width}", "", "${imageInfo.height}", "", "${imageInfo.format}", "")
 	}
 	for k, v := range fields {
 		if name, ok := strings.CutPrefix(k, "x:"); ok {

@@ -15,7 +15,9 @@ func TestRenderBody(t *testing.T) {
 			`{"bucket":"b","object":"a b.txt","size":7,"c":"say \"hi\" \u0026 bye"}`},
 		{"form", `object=${object}&size=${size}&mimeType=${mimeType}&c=${x:caption}`, "application/x-www-form-urlencoded",
 			`object=a+b.txt&size=7&mimeType=text%2Fplain&c=say+%22hi%22+%26+bye`},
-		{"unknown variable left alone", `${imageInfo.width}`, "application/json", `${imageInfo.width}`},
+		{"unknown variable left alone", `${imageInfo.colorModel}`, "application/json", `${imageInfo.colorModel}`},
+		{"not an image: null in JSON", `{"w":${imageInfo.width},"f":${imageInfo.format}}`, "application/json", `{"w":null,"f":null}`},
+		{"not an image: empty in a form", `w=${imageInfo.width}&f=${imageInfo.format}`, "application/x-www-form-urlencoded", `w=&f=`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
