@@ -109,7 +109,7 @@ func (a *app) server(ctx context.Context) (*web.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OSSGATE_CALLBACK_KEY_URLS: %w", err)
 	}
-	auth := web.AuthConfig{Secret: c.JWTSecret, PublicKey: c.JWTPublicKey, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: 30 * time.Second}
+	auth := web.AuthConfig{Secret: c.JWTSecret, PublicKey: c.JWTPublicKey, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: 30 * time.Second, ServiceKeys: c.ServiceKeys}
 	if c.JWTJWKSURL != "" {
 		jwks, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{c.JWTJWKSURL}, keyfunc.Override{
 			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {

@@ -57,6 +57,7 @@ type Config struct {
 	CallbackConfirm string // "head": HeadObject before a record is made; "off"
 	DownloadTTL     time.Duration
 	ImageStyles     map[string]string // nil: web.DefaultImageStyles
+	ServiceKeys     map[string]web.ServiceKeyHash
 
 	Webhooks WebhookConfig // config_webhook.go
 
@@ -266,6 +267,22 @@ func loadConfig(getenv func(string) string) (Config, []error) {
 		}
 		if err := web.CheckImageStyles(c.ImageStyles); err != nil {
 			bad("OSSGATE_IMAGE_STYLES", "%v", err)
+		}
+	}
+
+	for _, entry := range splitList(env("OSSGATE_SERVICE_KEYS", "")) {
+		name, sum, ok := strings.Cut(entry, ":")
+		h, err := web.ParseServiceKeyHash(sum)
+		switch {
+		case !ok || name == "" || len(name) > 64:
+			bad("OSSGATE_SERVICE_KEYS", "entries are name:sha256-hex, as `ossgate service-key NAME` prints them")
+		case err != nil:
+			bad("OSSGATE_SERVICE_KEYS", "key %s: %v", name, err)
+		default:
+			if c.ServiceKeys == nil {
+				c.ServiceKeys = map[string]web.ServiceKeyHash{}
+			}
+			c.ServiceKeys[name] = h
 		}
 	}
 

@@ -28,6 +28,11 @@ type AuthConfig struct {
 	Issuer    string           // when set, iss must match
 	Audience  string           // when set, aud must contain it
 	Leeway    time.Duration    // clock skew allowed on exp/nbf
+
+	// ServiceKeys are the app backend's keys, by name (see service.go):
+	// they may list, get, link and delete any user's uploads with ?user=.
+	// If empty, there is no service access.
+	ServiceKeys map[string]ServiceKeyHash
 }
 
 // jwksMethods are the asymmetric algorithms accepted from a JWKS; HMAC is
@@ -56,8 +61,9 @@ func SigningMethodFor(key crypto.PublicKey) (jwt.SigningMethod, error) {
 
 // authenticator verifies bearer tokens with pinned algorithms.
 type authenticator struct {
-	keyfunc jwt.Keyfunc
-	parser  *jwt.Parser
+	keyfunc     jwt.Keyfunc
+	parser      *jwt.Parser
+	serviceKeys map[string]ServiceKeyHash
 }
 
 func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
@@ -91,7 +97,7 @@ func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	return &authenticator{keyfunc: keyfunc, parser: jwt.NewParser(opts...)}, nil
+	return &authenticator{keyfunc: keyfunc, parser: jwt.NewParser(opts...), serviceKeys: cfg.ServiceKeys}, nil
 }
 
 // MaxSubjectLen is the longest JWT sub accepted, in bytes.
@@ -105,6 +111,9 @@ const maxTokenLen = 8 << 10
 func (a *authenticator) parse(token string) (string, error) {
 	if len(token) > maxTokenLen {
 		return "", unauthorized("The bearer token is too long.")
+	}
+	if strings.HasPrefix(token, ServiceKeyPrefix) {
+		return "", unauthorized("A service key only reads and manages uploads (with ?user=); uploading takes the user's own token.")
 	}
 	var claims jwt.RegisteredClaims
 	_, err := a.parser.ParseWithClaims(token, &claims, a.keyfunc)

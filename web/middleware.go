@@ -134,6 +134,9 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if u := userOf(c); u != "" {
 				attrs = append(attrs, slog.String("user", truncate(u, 128)))
 			}
+			if svc := serviceName(c); svc != "" {
+				attrs = append(attrs, slog.String("service", svc))
+			}
 			var ae *apiError
 			if errors.As(v.Error, &ae) {
 				attrs = append(attrs, slog.String("code", ae.Code))

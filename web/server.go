@@ -195,6 +195,9 @@ func New(opt Options) (*Server, error) {
 	// 404/405 into 401.
 	e.POST(callbackRoute, s.callback, perCallbackIP, bodyLimit(callbackBodyLimit))
 	authn := auth.middleware(authFailures)
+	// Reading and managing records: a user's own, or any user's for the
+	// app's backend with a service key.
+	reader := auth.userOrService(authn, authFailures)
 	e.POST("/api/uploads/policy", s.issuePolicy, bodyLimit(apiBodyLimit), authn, perUser)
 	e.POST("/api/uploads/presign", s.presign, bodyLimit(apiBodyLimit), authn, perUser)
 	e.POST("/api/uploads/confirm", s.confirm, bodyLimit(apiBodyLimit), authn, perUser)
@@ -204,10 +207,10 @@ func New(opt Options) (*Server, error) {
 	e.POST(mp+"/:uploadId/parts", s.signParts, bodyLimit(apiBodyLimit), authn)
 	e.POST(mp+"/:uploadId/complete", s.completeMultipart, bodyLimit(apiBodyLimit), authn)
 	e.DELETE(mp+"/:uploadId", s.abortMultipart, authn)
-	e.GET("/api/uploads", s.listUploads, authn)
-	e.GET("/api/uploads/:id", s.getUpload, authn)
-	e.GET("/api/uploads/:id/url", s.downloadURL, authn)
-	e.DELETE("/api/uploads/:id", s.deleteUpload, authn)
+	e.GET("/api/uploads", s.listUploads, reader)
+	e.GET("/api/uploads/:id", s.getUpload, reader)
+	e.GET("/api/uploads/:id/url", s.downloadURL, reader)
+	e.DELETE("/api/uploads/:id", s.deleteUpload, reader)
 	if opt.DevTokens {
 		e.POST(devTokenRoute, s.devToken, bodyLimit(apiBodyLimit))
 	}
