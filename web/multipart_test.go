@@ -12,9 +12,9 @@ import (
 	"github.com/ossgate/ossgate/store"
 )
 
-// emulatorBucket is an ossclient for a fresh emulator: the real exchange,
-// for the tests that need OSS's multipart behaviour.
-func emulatorBucket(t *testing.T) *ossclient.Client {
+// testEmulator starts a fresh emulator for the tests that need OSS's own
+// behaviour (multipart, presigned GETs).
+func testEmulator(t testing.TB) *ossemu.Emulator {
 	t.Helper()
 	emu, err := ossemu.New(ossemu.Config{Bucket: testBucket, Region: "cn-hangzhou",
 		Credentials: map[string]string{testCreds.AccessKeyID: testCreds.AccessKeySecret}, Dir: t.TempDir()})
@@ -27,6 +27,17 @@ func emulatorBucket(t *testing.T) *ossclient.Client {
 	}
 	go emu.Serve(l)
 	t.Cleanup(func() { emu.Close() })
+	return emu
+}
+
+// emulatorBucket is ossgate's client of a fresh emulator: the real
+// exchange, through the official SDK.
+func emulatorBucket(t testing.TB) *ossclient.Client {
+	t.Helper()
+	return clientOf(t, testEmulator(t))
+}
+
+func clientOf(t testing.TB, emu *ossemu.Emulator) *ossclient.Client {
 	c, err := ossclient.New(ossclient.Config{AccessKeyID: testCreds.AccessKeyID, AccessKeySecret: testCreds.AccessKeySecret,
 		Region: "cn-hangzhou", Bucket: testBucket, Endpoint: emu.PublicURL(), UsePathStyle: true})
 	if err != nil {
