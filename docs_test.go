@@ -103,7 +103,7 @@ func TestDocsConfigVariables(t *testing.T) {
 // made); the copies must stay byte-identical.
 func TestDocsTestdataCopiesAgree(t *testing.T) {
 	copies := map[string][]string{
-		"post-policy.json":        {"policy", "ossemu", "bench/baseline"},
+		"post-policy.json":        {"policy", "ossemu", "cmd/loadtest/baseline"},
 		"callback-signature.json": {"callback", "ossemu"},
 	}
 	for name, dirs := range copies {

@@ -3,7 +3,7 @@
 //
 //	go run ./cmd/loadtest [-duration 10s] [-conns 64] [-rate 0] [-rounds 5] [-out result.md]
 //
-// It builds ossgate and bench/baseline into a temporary directory and starts
+// It builds ossgate and cmd/loadtest/baseline into a temporary directory and starts
 // them as child processes on 127.0.0.1: ossgate in non-local mode with
 // made-up OSS credentials, SQLite in the temporary directory, its logs in a
 // file there, and OSSGATE_CALLBACK_KEY_URLS pointing at a key server the
@@ -15,7 +15,7 @@
 //   - healthz: GET /healthz (Echo, middleware and request logging alone);
 //   - policy: POST /api/uploads/policy with a fresh HS256 JWT per simulated
 //     user (-users tokens minted up front, used round-robin);
-//   - baseline: the same request to bench/baseline, a net/http server that
+//   - baseline: the same request to cmd/loadtest/baseline, a net/http server that
 //     signs the same V4 policy the way Alibaba's sample servers do, no auth;
 //   - callback: POST /api/uploads/callback, each request a new object. Before
 //     the measured rounds the tool has ossgate issue -max-callbacks policies,
@@ -175,7 +175,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		return nil, err
 	}
 	ossgateBin, baselineBin := filepath.Join(tmp, "ossgate"), filepath.Join(tmp, "baseline")
-	for _, b := range []struct{ out, pkg string }{{ossgateBin, "."}, {baselineBin, "./bench/baseline"}} {
+	for _, b := range []struct{ out, pkg string }{{ossgateBin, "."}, {baselineBin, "./cmd/loadtest/baseline"}} {
 		logf("go build -o %s %s", b.out, b.pkg)
 		bctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		cmd := exec.CommandContext(bctx, "go", "build", "-o", b.out, b.pkg)
@@ -279,7 +279,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			o.conns, o.conns, rateDesc, o.duration, o.rounds, o.duration/time.Duration(o.rounds), o.warmup),
 		fmt.Sprintf("ossgate: child process built from this tree, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT%s", o.users, extraEnvDesc(o.ossgateEnv)),
 		fmt.Sprintf("callbacks: one per policy issued before the rounds (at most %d), each a new object, signed MD5withRSA with a %d-bit key served from 127.0.0.1, each sent once", o.maxCallbacks, o.keyBits),
-		"baseline: bench/baseline, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging",
+		"baseline: cmd/loadtest/baseline, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging",
 	}
 
 	policyTargeter := func(url string, limit int) vegeta.Targeter {
