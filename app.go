@@ -161,9 +161,9 @@ func (a *app) startEmulator() error {
 		// Like the bucket CORS rule a real deployment needs: the demo
 		// page's own origins and the configured ones, nothing else.
 		CORS: []ossemu.CORSRule{ossemu.DefaultCORSRule(a.pageOrigins()...)},
-		// The demo page still links objects directly.
-		PublicRead: true,
-		Logger:     a.log.With("component", "ossemu"),
+		// Private, as a real bucket should be: objects are read through
+		// signed links (GET /api/uploads/{id}/url).
+		Logger: a.log.With("component", "ossemu"),
 	})
 	if err != nil {
 		return fmt.Errorf("local OSS emulator: %w", err)

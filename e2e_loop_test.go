@@ -149,13 +149,7 @@ func TestLocalModeUploadLoop(t *testing.T) {
 			if vars, _ := tc.req["vars"].(map[string]string); len(vars) > 0 && fmt.Sprint(u.Vars) != fmt.Sprint(vars) {
 				t.Errorf("vars %v, want %v", u.Vars, vars)
 			}
-			obj, err := http.Get(p.URL + "/" + p.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			served, _ := io.ReadAll(obj.Body)
-			obj.Body.Close()
-			if !bytes.Equal(served, data) {
+			if served := storedObject(t, a, p.Key); !bytes.Equal(served, data) {
 				t.Fatalf("emulator served %d bytes, want the %d uploaded", len(served), len(data))
 			}
 			req, _ := http.NewRequest("GET", a.URL()+"/api/uploads", nil)

@@ -72,13 +72,7 @@ func TestLocalModePresignedPut(t *testing.T) {
 			if got.Upload.Key != p.Key || got.Upload.Size != int64(len(data)) || got.Upload.ContentType != "video/mp4" || got.Upload.Vars["device"] != "pixel 9" {
 				t.Fatalf("record %+v", got.Upload)
 			}
-			obj, err := http.Get(a.cfg.UploadURL + "/" + p.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			served, _ := io.ReadAll(obj.Body)
-			obj.Body.Close()
-			if !bytes.Equal(served, data) {
+			if served := storedObject(t, a, p.Key); !bytes.Equal(served, data) {
 				t.Fatal("stored object differs from the upload")
 			}
 		})

@@ -1,15 +1,25 @@
-// The demo page: sign in with a dev token, upload files, list your uploads.
-// Test hooks: body[data-signed-in], #status[data-state], .upload-item[data-status],
-// .record[data-key], #uploads li[data-key].
-import { upload, listUploads, devToken, OssgateError } from './ossgate.js';
+// The demo page: sign in with a dev token, upload files (big ones in parts,
+// resuming after a reload), list your uploads with thumbnails, open them
+// through signed links, delete them.
+// Test hooks: body[data-signed-in], #status[data-state], .upload-item[data-status]
+// (and data-resumed-parts), .record[data-key], #uploads li[data-key][data-id],
+// img.thumb[data-state], button.delete, button.confirm-delete.
+// `?multipartThreshold=BYTES` lowers the size above which files go in parts,
+// to try multipart and resume with small files.
+import { upload, listUploads, devToken, downloadURL, remove, resumableUploads, OssgateError } from './ossgate.js';
 
 const PAGE_SIZE = 20;
+const THUMB_FETCHES = 2; // signed thumbnail links asked for at a time
+const multipartThreshold = (() => {
+  const n = Number(new URLSearchParams(location.search).get('multipartThreshold'));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+})();
 const $ = (sel) => document.querySelector(sel);
 const els = {
   form: $('#signin-form'), user: $('#user'), signin: $('#signin'),
   drop: $('#drop'), file: $('#file'), items: $('#items'),
   uploads: $('#uploads'), empty: $('#uploads-empty'), more: $('#more'), refresh: $('#refresh'),
-  status: $('#status'),
+  status: $('#status'), resumable: $('#resumable'),
 };
 
 // sessionStorage can throw (privacy modes); the page works without it.
@@ -22,7 +32,6 @@ const state = {
   user: saved.get('user'),
   token: saved.get('token'),
   signingIn: null,          // Promise<string|null> while a sign-in runs
-  objectBase: saved.get('objectBase'), // policy.url, to link objects in the list
   nextCursor: null,
   listGen: 0,               // bumped by every list reload
   renderedGen: 0,           // generation of the list on screen
@@ -48,11 +57,6 @@ function formatSize(n) {
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return (i ? n.toFixed(n < 10 ? 1 : 0) : String(n)) + ' ' + units[i];
-}
-
-function objectURL(base, key) {
-  if (!base || !key) return '';
-  return base.replace(/\/+$/, '') + '/' + key.split('/').map(encodeURIComponent).join('/');
 }
 
 function setStatus(text, kind = 'idle') {
@@ -136,35 +140,47 @@ async function startUpload(file) {
   const ctrl = new AbortController();
   const progress = h('progress', { max: 100, value: 0 });
   const pct = h('span', { class: 'pct' }, '0%');
+  const note = h('p', { class: 'hint note', hidden: true });
   const cancel = h('button', { type: 'button', class: 'secondary small', onclick: () => ctrl.abort() }, 'Cancel');
   const item = h('li', { class: 'upload-item', 'data-status': 'pending' },
     h('div', { class: 'item-head' },
       h('span', { class: 'name', title: file.name }, file.name),
       h('span', { class: 'muted' }, formatSize(file.size)),
       cancel),
-    h('div', { class: 'bar' }, progress, pct));
+    h('div', { class: 'bar' }, progress, pct),
+    note);
   els.items.prepend(item);
 
-  const show = (fraction) => {
-    const n = Math.round(fraction * 100);
+  const show = (p) => {
+    const n = Math.floor(p.fraction * 100);
     progress.value = n;
     pct.textContent = n + '%';
+    if (p.partCount > 1) pct.title = `${p.partsDone} of ${p.partCount} parts`;
   };
 
   try {
     const token = await ensureToken();
     if (!token) throw new OssgateError('unauthorized', 'Sign in first.');
     item.dataset.status = 'uploading';
-    let base = '';
     const record = await upload(file, {
       token,
       signal: ctrl.signal,
-      onPolicy: (p) => { base = p.url; rememberBase(p.url); },
-      onProgress: (p) => show(p.fraction),
+      multipartThreshold,
+      onProgress: show,
+      onSession: (s) => {
+        item.dataset.resumedParts = String(s.resumedParts);
+        note.hidden = false;
+        note.textContent = s.resumedParts
+          ? `Resuming: ${s.resumedParts} of ${s.partCount} parts were already uploaded.`
+          : `Uploading in ${s.partCount} parts; if this page closes, choose the same file again to resume.`;
+        showResumable();
+      },
     });
-    show(1);
+    show({ fraction: 1 });
     cancel.remove();
-    item.append(renderRecord(record, base));
+    note.hidden = true;
+    item.append(renderRecord(record));
+    showResumable();
     // Only report "done" once the list shows the record too.
     await reloadList().catch(() => {});
     if (!els.uploads.querySelector(`li[data-key="${CSS.escape(record.key)}"]`)) {
@@ -179,53 +195,166 @@ async function startUpload(file) {
     item.append(renderError(e));
     item.dataset.status = 'error';
     setStatus(`${file.name}: ${e.code}`, 'error');
+    showResumable();
     if (e.code === 'unauthorized') signOut('Your sign-in expired or was refused. Sign in again.');
   }
 }
 
-function renderRecord(r, base) {
+function renderRecord(r) {
   const row = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
-  const href = objectURL(base, r.key);
   return h('dl', { class: 'record', 'data-key': r.key },
     ...row('Key', h('code', {}, r.key)),
     ...row('Size', `${formatSize(r.size)} (${r.size} bytes)`),
     ...row('ETag', h('code', {}, r.etag || '—')),
     ...row('Type', r.contentType || '—'),
-    ...(href ? row('Object', h('a', { href, target: '_blank', rel: 'noopener' }, 'View object')) : []));
+    ...(r.image ? row('Image', `${r.image.width} × ${r.image.height} ${r.image.format || ''}`) : []),
+    ...row('Object', openButtons(r)));
 }
 
 function renderError(e) {
   const hint = {
     CallbackFailed: 'The object is in storage, but ossgate did not record it.',
-    network_error: 'Check that the storage endpoint is reachable and allows this origin (CORS).',
+    network_error: 'Check that the storage endpoint is reachable and allows this origin (CORS). Choose the file again to resume a big upload.',
     aborted: 'Cancelled.',
     file_too_large: 'The file is larger than the server allows.',
     type_not_allowed: 'The server does not accept this kind of file.',
+    object_mismatch: 'The stored object is not what the upload declared.',
   }[e.code];
   return h('div', { class: 'error', role: 'alert' },
     h('p', {}, h('code', { class: 'code' }, e.code), ' ', e.message),
     hint && e.message !== hint ? h('p', { class: 'muted' }, hint) : null);
 }
 
-function rememberBase(url) {
-  if (url && url !== state.objectBase) {
-    state.objectBase = url;
-    saved.set('objectBase', url);
+// Big uploads this browser can resume, from ossgate.js's memory.
+function showResumable() {
+  const pending = resumableUploads();
+  els.resumable.hidden = pending.length === 0;
+  els.resumable.replaceChildren(...(pending.length ? [
+    h('p', {}, 'Unfinished uploads — choose the same file again to resume:'),
+    h('ul', {}, ...pending.map((p) => h('li', {}, h('span', { class: 'name' }, p.filename || p.key), ' ',
+      h('span', { class: 'muted' }, formatSize(p.size))))),
+  ] : []));
+}
+
+// --- opening files: always through a short-lived signed link ---
+
+function openButtons(r) {
+  return h('span', { class: 'actions' },
+    h('button', { type: 'button', class: 'secondary small open', onclick: () => openSigned(r, 'inline') }, 'Open'),
+    h('button', { type: 'button', class: 'secondary small download', onclick: () => openSigned(r, 'attachment') }, 'Download'));
+}
+
+async function openSigned(r, disposition) {
+  // Opened now, while the click still counts as one: after an await,
+  // popup blockers would refuse it.
+  const win = disposition === 'inline' ? window.open('', '_blank') : null;
+  try {
+    const { url } = await downloadURL(r.id, { token: state.token, disposition });
+    if (win) {
+      win.opener = null;
+      win.location.replace(url);
+    } else {
+      const a = h('a', { href: url, download: r.filename || '', hidden: true });
+      document.body.append(a); // some browsers follow only attached links
+      a.click();
+      a.remove();
+    }
+  } catch (err) {
+    if (win) win.close();
+    linkFailed(err, r);
+  }
+}
+
+function linkFailed(err, r) {
+  const e = describe(err);
+  if (e.code === 'unauthorized') signOut('Your sign-in expired. Sign in again.');
+  else setStatus(`Could not sign a link to ${r.filename || r.key} [${e.code}]: ${e.message}`, 'error');
+}
+
+// Thumbnails: OSS renders them (style=thumb); the page only asks ossgate
+// for signed links, a few at a time.
+const thumbs = { queue: [], running: 0, links: new Map() }; // links: id → {url, expiresAt}
+
+function isImage(r) {
+  return Boolean(r.image) || /^image\/(png|jpeg|gif|webp|bmp|tiff)$/.test(r.contentType || '');
+}
+
+function renderThumb(r) {
+  const img = h('img', { class: 'thumb', alt: '', width: 64, height: 64, 'data-state': 'loading', decoding: 'async' });
+  img.addEventListener('load', () => { img.dataset.state = 'loaded'; });
+  img.addEventListener('error', () => { img.dataset.state = 'error'; });
+  const cached = thumbs.links.get(r.id);
+  if (cached && Date.parse(cached.expiresAt) - Date.now() > 60_000) img.src = cached.url;
+  else thumbs.queue.push({ r, img, token: state.token });
+  queueMicrotask(pumpThumbs); // once the item is in the page
+  return img;
+}
+
+function pumpThumbs() {
+  while (thumbs.running < THUMB_FETCHES && thumbs.queue.length) {
+    const { r, img, token } = thumbs.queue.shift();
+    if (!img.isConnected) continue; // the list was redrawn meanwhile
+    thumbs.running++;
+    downloadURL(r.id, { token, style: 'thumb' })
+      .then((link) => {
+        thumbs.links.set(r.id, link);
+        img.src = link.url;
+      }, () => { img.dataset.state = 'error'; })
+      .finally(() => { thumbs.running--; pumpThumbs(); });
   }
 }
 
 // --- the user's upload list ---
 
 function renderListItem(r) {
-  const href = objectURL(state.objectBase, r.key);
   const name = r.filename || r.key.split('/').pop();
   const when = r.createdAt ? new Date(r.createdAt) : null;
-  return h('li', { 'data-key': r.key, 'data-id': r.id },
-    href ? h('a', { class: 'name', href, target: '_blank', rel: 'noopener' }, name) : h('span', { class: 'name' }, name),
-    h('span', { class: 'muted' },
-      `${formatSize(r.size)} · ${r.contentType || '?'}`,
-      when && !isNaN(when) ? h('span', {}, ' · ', h('time', { datetime: r.createdAt }, when.toLocaleString())) : null),
-    h('code', { class: 'key' }, r.key));
+  const li = h('li', { 'data-key': r.key, 'data-id': r.id },
+    isImage(r) ? renderThumb(r) : h('span', { class: 'thumb none', 'aria-hidden': 'true' }, fileBadge(r)),
+    h('div', { class: 'info' },
+      h('span', { class: 'name' }, name),
+      h('span', { class: 'muted' },
+        `${formatSize(r.size)} · ${r.contentType || '?'}`,
+        when && !isNaN(when) ? h('span', {}, ' · ', h('time', { datetime: r.createdAt }, when.toLocaleString())) : null),
+      h('code', { class: 'key' }, r.key),
+      h('div', { class: 'row-actions' }, openButtons(r), deleteControl(r))));
+  return li;
+}
+
+function fileBadge(r) {
+  const ext = (r.filename || r.key).split('.').pop();
+  return ext && ext.length <= 4 ? ext.toUpperCase() : 'FILE';
+}
+
+// Deleting asks once more, in place, before anything is sent.
+function deleteControl(r) {
+  const box = h('span', { class: 'delete-box' });
+  const ask = () => box.replaceChildren(
+    h('span', { class: 'confirm-text' }, 'Delete for good?'),
+    h('button', { type: 'button', class: 'small danger confirm-delete', onclick: () => doDelete(r, box) }, 'Delete'),
+    h('button', { type: 'button', class: 'secondary small cancel-delete', onclick: idle }, 'Keep'));
+  const idle = () => box.replaceChildren(
+    h('button', { type: 'button', class: 'secondary small delete', onclick: ask }, 'Delete'));
+  idle();
+  return box;
+}
+
+async function doDelete(r, box) {
+  for (const b of box.querySelectorAll('button')) b.disabled = true;
+  try {
+    await remove(r.id, { token: state.token });
+    for (const el of document.querySelectorAll(`[data-key="${CSS.escape(r.key)}"]`)) {
+      if (el.matches('#uploads li')) el.remove();
+      else if (el.matches('.record')) el.closest('.upload-item').dataset.status = 'deleted';
+    }
+    els.empty.hidden = els.uploads.children.length > 0;
+    setStatus(`Deleted ${r.filename || r.key}.`, 'ok');
+  } catch (err) {
+    for (const b of box.querySelectorAll('button')) b.disabled = false;
+    const e = describe(err);
+    if (e.code === 'unauthorized') signOut('Your sign-in expired. Sign in again.');
+    else setStatus(`Could not delete ${r.filename || r.key} [${e.code}]: ${e.message}`, 'error');
+  }
 }
 
 function clearList() {
@@ -308,6 +437,7 @@ els.refresh.addEventListener('click', () => reloadList().catch(listFailed));
 els.more.addEventListener('click', loadMore);
 
 // A token from this tab's earlier visit is reused until the server refuses it.
+showResumable();
 if (state.user) els.user.value = state.user;
 if (state.token) {
   setSignedIn(true);

@@ -2,9 +2,10 @@
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  OssgateError, requestUpload, upload, listUploads, devToken,
+  OssgateError, requestUpload, upload, listUploads, devToken, confirmUpload, downloadURL, remove,
   buildFormData, parseError, parseOssXml, parseUploadResponse,
 } from './ossgate.js';
+import { FakeXHR } from './fakes.mjs';
 
 const policy = {
   method: 'POST',
@@ -41,27 +42,6 @@ function answer(status, body) {
   return new Response(text, { status, headers: { 'Content-Type': 'application/json' } });
 }
 
-/** A fake XMLHttpRequest; `FakeXHR.respond` decides how each send ends. */
-class FakeXHR {
-  static last;
-  static respond = (xhr) => xhr.finish(200, JSON.stringify({ upload: record }));
-  headers = {};
-  upload = {};
-  status = 0;
-  responseText = '';
-  open(method, url) { this.method = method; this.url = url; }
-  setRequestHeader(k, v) { this.headers[k] = v; }
-  send(body) { this.body = body; FakeXHR.last = this; queueMicrotask(() => FakeXHR.respond(this)); }
-  abort() { this.aborted = true; queueMicrotask(() => this.onabort && this.onabort()); }
-  finish(status, text) {
-    if (this.aborted) return;
-    this.upload.onprogress?.({ lengthComputable: true, loaded: 50, total: 100 });
-    this.status = status;
-    this.responseText = text;
-    this.onload();
-  }
-}
-
 beforeEach(() => {
   fetchCalls = [];
   fetchAnswers = [];
@@ -73,6 +53,7 @@ beforeEach(() => {
     return a || answer(200, policy);
   };
   globalThis.XMLHttpRequest = FakeXHR;
+  FakeXHR.reset();
   FakeXHR.respond = (xhr) => xhr.finish(200, JSON.stringify({ upload: record }));
 });
 afterEach(() => {
@@ -196,12 +177,70 @@ test('upload: policy, then the form to policy.url, with progress, resolving the 
 });
 
 test('upload maps OSS and network failures to OssgateError codes', async () => {
-  FakeXHR.respond = (xhr) => xhr.finish(203, ossXml('CallbackFailed', 'Error status : 502.'));
-  await rejectsWith(upload(file(), { token: 'T' }), 'CallbackFailed');
   FakeXHR.respond = (xhr) => xhr.finish(403, ossXml('AccessDenied', 'Invalid according to Policy'));
   await rejectsWith(upload(file(), { token: 'T' }), 'AccessDenied');
   FakeXHR.respond = (xhr) => xhr.onerror();
   await rejectsWith(upload(file(), { token: 'T' }), 'network_error');
+  // A policy without a ticket (an older server) cannot be confirmed.
+  FakeXHR.respond = (xhr) => xhr.finish(203, ossXml('CallbackFailed', 'Error status : 502.'));
+  await rejectsWith(upload(file(), { token: 'T' }), 'CallbackFailed');
+  assert.equal(fetchCalls.filter((c) => c.url.endsWith('/confirm')).length, 0);
+});
+
+test('upload confirms an object OSS stored when the callback failed (203)', async () => {
+  const withTicket = { ...policy, ticket: 'TICKET' };
+  const cases = [
+    { name: 'confirmed', answers: [answer(200, { upload: record })], want: record },
+    { name: 'confirm retried after 503', answers: [answer(503, { error: { code: 'oss_unavailable', message: 'later' } }), answer(200, { upload: record })], want: record, confirms: 2 },
+    { name: 'confirm refused', answers: [answer(403, { error: { code: 'object_mismatch', message: 'no' } })], code: 'object_mismatch' },
+    { name: 'no object', answers: [answer(404, { error: { code: 'not_found', message: 'none' } })], code: 'not_found' },
+  ];
+  for (const tc of cases) {
+    fetchCalls = [];
+    fetchAnswers = [answer(200, withTicket), ...tc.answers];
+    FakeXHR.respond = (xhr) => xhr.finish(203, ossXml('CallbackFailed', 'Error status : 502.'));
+    const run = upload(file(), { token: 'T', vars: { caption: 'hi' }, retryDelays: [0, 0] });
+    if (tc.code) await rejectsWith(run, tc.code);
+    else assert.deepEqual(await run, tc.want, tc.name);
+    const confirms = fetchCalls.filter((c) => c.url === '/api/uploads/confirm');
+    assert.equal(confirms.length, tc.confirms || 1, tc.name);
+    assert.equal(confirms[0].init.method, 'POST');
+    assert.equal(confirms[0].init.headers.Authorization, 'Bearer T');
+    assert.deepEqual(JSON.parse(confirms[0].init.body), { key: policy.key, ticket: 'TICKET', vars: { caption: 'hi' } }, tc.name);
+  }
+  // Other failures are not confirmed.
+  fetchCalls = [];
+  fetchAnswers = [answer(200, withTicket)];
+  FakeXHR.respond = (xhr) => xhr.finish(400, ossXml('EntityTooLarge', 'too big'));
+  await rejectsWith(upload(file(), { token: 'T' }), 'EntityTooLarge');
+  assert.equal(fetchCalls.length, 1);
+});
+
+test('confirmUpload needs an upload record in the answer', async () => {
+  fetchAnswers.push(answer(200, { ok: true }));
+  await rejectsWith(confirmUpload({ key: 'k', ticket: 't' }, { token: 'T' }), 'invalid_response');
+});
+
+test('downloadURL and remove', async () => {
+  fetchAnswers.push(answer(200, { url: 'http://127.0.0.1:9000/uploads/a.png?x-oss-signature=s', expiresAt: '2026-11-25T08:40:00Z' }));
+  assert.deepEqual(await downloadURL('id/1', { token: 'T', style: 'thumb', disposition: 'inline' }),
+    { url: 'http://127.0.0.1:9000/uploads/a.png?x-oss-signature=s', expiresAt: '2026-11-25T08:40:00Z' });
+  assert.equal(fetchCalls[0].url, '/api/uploads/id%2F1/url?disposition=inline&style=thumb');
+  assert.equal(fetchCalls[0].init.method, 'GET');
+  assert.equal(fetchCalls[0].init.headers.Authorization, 'Bearer T');
+
+  fetchAnswers.push(answer(200, { url: 'javascript:alert(1)' }));
+  await rejectsWith(downloadURL('1', { token: 'T' }), 'invalid_response');
+  assert.equal(fetchCalls[1].url, '/api/uploads/1/url');
+  fetchAnswers.push(answer(400, { error: { code: 'invalid_request', message: 'unknown style' } }));
+  await rejectsWith(downloadURL('1', { token: 'T', style: 'nope' }), 'invalid_request');
+
+  fetchAnswers.push(new Response(null, { status: 204 }));
+  assert.equal(await remove('r1', { token: 'T' }), undefined);
+  assert.equal(fetchCalls[3].url, '/api/uploads/r1');
+  assert.equal(fetchCalls[3].init.method, 'DELETE');
+  fetchAnswers.push(answer(404, { error: { code: 'not_found', message: 'gone' } }));
+  await rejectsWith(remove('r1', { token: 'T' }), 'not_found');
 });
 
 test('upload can be aborted before and during the POST', async () => {

@@ -11,8 +11,9 @@ package static
 
 import "embed"
 
-// FS holds the assets at its root: index.html, ossgate.js, app.js, style.css
-// and favicon.svg. Tests (*.mjs, *_test.go) are not embedded.
+// FS holds the assets at its root: index.html, ossgate.js (and uppy.js, the
+// Uppy adapter it re-exports), app.js, style.css and favicon.svg. Tests
+// (*.mjs, *_test.go) are not embedded.
 //
-//go:embed index.html ossgate.js app.js style.css favicon.svg
+//go:embed index.html ossgate.js uppy.js app.js style.css favicon.svg
 var FS embed.FS

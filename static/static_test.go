@@ -20,7 +20,7 @@ func read(t *testing.T, name string) string {
 }
 
 func TestEmbeddedFiles(t *testing.T) {
-	want := map[string]bool{"index.html": true, "ossgate.js": true, "app.js": true, "style.css": true, "favicon.svg": true}
+	want := map[string]bool{"index.html": true, "ossgate.js": true, "uppy.js": true, "app.js": true, "style.css": true, "favicon.svg": true}
 	entries, err := fs.ReadDir(FS, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestIndexHTML(t *testing.T) {
 	}
 
 	// Hooks the browser test relies on.
-	for _, id := range []string{`id="user"`, `id="signin"`, `id="file"`, `id="drop"`, `id="uploads"`, `id="status"`} {
+	for _, id := range []string{`id="user"`, `id="signin"`, `id="file"`, `id="drop"`, `id="uploads"`, `id="status"`, `id="resumable"`} {
 		if !strings.Contains(page, id) {
 			t.Errorf("index.html lacks %s", id)
 		}
@@ -108,6 +108,17 @@ func TestOssgateJSExports(t *testing.T) {
 		"export class OssgateError extends Error",
 		"export async function listUploads(",
 		"export async function devToken(",
+		"export async function confirmUpload(",
+		"export async function uploadMultipart(",
+		"export function partSizeFor(",
+		"export function fingerprint(",
+		"export async function createMultipart(",
+		"export async function signParts(",
+		"export async function multipartStatus(",
+		"export async function completeMultipart(",
+		"export async function abortMultipart(",
+		"export async function downloadURL(",
+		"export async function remove(",
 	} {
 		if !strings.Contains(src, decl) {
 			t.Errorf("ossgate.js lacks %q", decl)
