@@ -61,7 +61,7 @@ func loadWebhookConfig(c *Config, env func(name, def string) string, bad func(na
 			w.Timeout = d
 		}
 	}
-	w.Concurrency = 8
+	w.Concurrency = 16
 	if s := env("OSSGATE_WEBHOOK_CONCURRENCY", ""); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 64 {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -29,19 +30,110 @@ func (s *sqliteStore) leaseEvents(ctx context.Context, now, until time.Time, tok
 	return collectSQLiteEvents(rows)
 }
 
+// finishAttempt records an attempt's outcome. Outcomes arrive one per
+// delivery, each on its own, and every write on SQLite's one writer costs
+// an fsync: so concurrent outcomes are combined, the first caller writing
+// all that are waiting in one transaction (and the others' too, while it is
+// at it), which leaves the writer to the callbacks' group commits.
 func (s *sqliteStore) finishAttempt(ctx context.Context, id, lease string, state EventState, r AttemptResult) (bool, error) {
-	next, finished := r.RetryAt.UnixMicro(), sql.NullInt64{}
-	if state != EventPending {
-		next, finished = r.At.UnixMicro(), sql.NullInt64{Int64: r.At.UnixMicro(), Valid: true}
+	op := &finishOp{id: id, lease: lease, state: state, r: r, done: make(chan finishRes, 1)}
+	b := &s.finishes
+	b.mu.Lock()
+	b.pending = append(b.pending, op)
+	if !b.flushing {
+		b.flushing = true
+		for len(b.pending) > 0 {
+			batch := b.pending
+			b.pending = nil
+			b.mu.Unlock()
+			s.finishTx(batch)
+			b.mu.Lock()
+		}
+		b.flushing = false
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE webhook_events
-		SET state = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?, lease = NULL
-		WHERE id = ? AND lease = ?`, string(state), next, finished, r.Status, r.Error, id, lease)
+	b.mu.Unlock()
+	select {
+	case res := <-op.done:
+		return res.ok, res.err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// finishBatcher combines concurrent finishAttempt calls.
+type finishBatcher struct {
+	mu       sync.Mutex
+	pending  []*finishOp
+	flushing bool
+}
+
+type finishOp struct {
+	id, lease string
+	state     EventState
+	r         AttemptResult
+	done      chan finishRes
+}
+
+type finishRes struct {
+	ok  bool
+	err error
+}
+
+const sqliteFinish = `UPDATE webhook_events
+	SET state = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?, lease = NULL
+	WHERE id = ? AND lease = ?`
+
+// finishTx writes batch in one transaction; should that fail, each op
+// alone, so one cannot fail the others.
+func (s *sqliteStore) finishTx(batch []*finishOp) {
+	if len(batch) > 1 {
+		if oks, err := s.finishIn(batch); err == nil {
+			for i, op := range batch {
+				op.done <- finishRes{ok: oks[i]}
+			}
+			return
+		}
+	}
+	for _, op := range batch {
+		oks, err := s.finishIn([]*finishOp{op})
+		if err != nil {
+			op.done <- finishRes{err: err}
+			continue
+		}
+		op.done <- finishRes{ok: oks[0]}
+	}
+}
+
+func (s *sqliteStore) finishIn(batch []*finishOp) ([]bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, sqliteFinish)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	oks := make([]bool, len(batch))
+	for i, op := range batch {
+		next, finished := op.r.RetryAt.UnixMicro(), sql.NullInt64{}
+		if op.state != EventPending {
+			next, finished = op.r.At.UnixMicro(), sql.NullInt64{Int64: op.r.At.UnixMicro(), Valid: true}
+		}
+		res, err := stmt.ExecContext(ctx, string(op.state), next, finished, op.r.Status, op.r.Error, op.id, op.lease)
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		oks[i] = n == 1
+	}
+	return oks, tx.Commit()
 }
 
 func (s *sqliteStore) events(ctx context.Context, state EventState, limit int) ([]Event, error) {

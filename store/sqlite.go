@@ -43,6 +43,8 @@ type sqliteStore struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	finishes finishBatcher // webhook attempts' outcomes, combined
 }
 
 // OpenSQLite opens (creating it if needed, but not its folder) the SQLite

@@ -112,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.rate, "rate", 0, "requests per second per phase; 0 = as fast as the connections go")
 	fs.IntVar(&o.users, "users", 1000, "simulated users: one JWT each, used round-robin")
 	fs.IntVar(&o.maxCallbacks, "max-callbacks", 30000, "policies issued and callbacks pre-signed for the callback phase (RSA signing is slow); 0 skips it")
-	fs.IntVar(&o.keyBits, "key-bits", 1024, "size of the fake OSS callback RSA key (ossgate accepts 1024..16384)")
+	fs.IntVar(&o.keyBits, "key-bits", 1024, "size of the fake OSS callback RSA key (ossgate accepts 512..16384 bits; OSS's own key is 512)")
 	fs.Float64Var(&o.pacedLoad, "paced-load", 0.5, "paced policy phase at this fraction of the measured max rate; 0 skips it")
 	fs.IntVar(&o.rounds, "rounds", 5, "interleave the phases in this many rounds (each phase runs -duration/rounds per round)")
 	fs.StringVar(&o.out, "out", "", "also write the markdown report to this file")
