@@ -193,7 +193,7 @@ func cors(origins []string) echo.MiddlewareFunc {
 		// The callback is server to server; dev tokens are same-origin only.
 		Skipper:       func(c echo.Context) bool { return c.Path() == callbackRoute || c.Path() == devTokenRoute },
 		AllowOrigins:  origins,
-		AllowMethods:  []string{"GET", "POST", "OPTIONS"},
+		AllowMethods:  []string{"GET", "POST", "DELETE", "OPTIONS"},
 		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
 		ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After"},
 		MaxAge:        600,

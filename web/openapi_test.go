@@ -574,6 +574,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	get("/api/uploads/"+first.Upload.ID, "")
 	p.check(t, "get, no token", opGet, 401, "unauthorized", specAccepts)
 
+	uppyConformance(t, h, p, carol)
+
 	// Operations and the demo page.
 	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/openapi.yaml", "/", "/index.html", "/app.js", "/style.css", "/favicon.svg", "/ossgate.js"} {
 		get(path, "")

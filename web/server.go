@@ -215,6 +215,7 @@ func New(opt Options) (*Server, error) {
 		e.POST(devTokenRoute, s.devToken, bodyLimit(apiBodyLimit))
 	}
 	s.registerDoctor()
+	s.registerUppy(authn)
 	if opt.Static != nil {
 		s.serveStatic(opt.Static)
 	}
