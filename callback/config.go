@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ossgate/ossgate/internal/fielderr"
 )
 
 // FetcherConfig configures a Fetcher. [FetcherConfig.Validate] says what is
@@ -108,23 +110,4 @@ func (e *FieldError) Error() string { return "callback: " + e.Field + " " + e.Pr
 
 // FieldErrors returns every *FieldError in err, which may be one or an
 // errors.Join of several, in order; nil when there is none.
-func FieldErrors(err error) []*FieldError {
-	var out []*FieldError
-	var walk func(error)
-	walk = func(err error) {
-		var fe *FieldError
-		switch e := err.(type) {
-		case nil:
-		case interface{ Unwrap() []error }:
-			for _, inner := range e.Unwrap() {
-				walk(inner)
-			}
-		default:
-			if errors.As(err, &fe) {
-				out = append(out, fe)
-			}
-		}
-	}
-	walk(err)
-	return out
-}
+func FieldErrors(err error) []*FieldError { return fielderr.Collect[*FieldError](err) }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ossgate/ossgate/internal/ossname"
 )
 
 // Defaults applied by New when a Config field is zero.
@@ -110,12 +112,12 @@ func (c *Config) Validate() error {
 	}
 	if r := region(c.Region); r == "" {
 		bad("Region", "is required")
-	} else if !validRegion(r) {
+	} else if !ossname.Region(r) {
 		bad("Region", "%q is not a region id like cn-hangzhou", clip(c.Region, 64))
 	}
 	if c.Bucket == "" {
 		bad("Bucket", "is required")
-	} else if !validBucket(c.Bucket) {
+	} else if !ossname.Bucket(c.Bucket) {
 		bad("Bucket", "%q is not a bucket name (3-63 of a-z, 0-9 and -, not starting or ending with -)", clip(c.Bucket, 64))
 	}
 	if c.Endpoint != "" {
@@ -164,30 +166,6 @@ func (c *Config) retries() int {
 
 // region drops the "oss-" prefix the console shows.
 func region(r string) string { return strings.TrimPrefix(r, "oss-") }
-
-func validRegion(r string) bool {
-	if len(r) < 2 || len(r) > 64 || r[0] == '-' || r[len(r)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		if c := r[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validBucket(b string) bool {
-	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
 
 // checkEndpoint accepts an http(s) URL that is a host and nothing else: the
 // SDK would silently drop a path, and userinfo would be sent to nobody.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ossgate/ossgate/internal/ossname"
 	"github.com/ossgate/ossgate/ticket"
 )
 
@@ -99,10 +100,10 @@ func (c IssuerConfig) Validate() error {
 	if c.Credentials.AccessKeyID == "" || c.Credentials.AccessKeySecret == "" {
 		bad("Credentials", "need both AccessKeyID and AccessKeySecret")
 	}
-	if !validRegion(StandardRegion(c.Region)) {
+	if !ossname.Region(StandardRegion(c.Region)) {
 		bad("Region", "%q is not a region id such as cn-hangzhou", clip(c.Region, 64))
 	}
-	if !validBucket(c.Bucket) {
+	if !ossname.Bucket(c.Bucket) {
 		bad("Bucket", "%q is not a bucket name (3-63 of a-z 0-9 -, starting and ending with a letter or digit)", clip(c.Bucket, 64))
 	}
 	if p := baseURLProblem(c.UploadURL); p != "" {
@@ -154,31 +155,6 @@ func (c IssuerConfig) Format(f fmt.State, _ rune) {
 		"CallbackBodyType:%s TicketSecret:%s TicketGrace:%v KeyPrefix:%s MaxSize:%d AllowedTypes:%v TTL:%v DefaultVersion:%s}",
 		c.Credentials, c.Region, c.Bucket, c.UploadURL, c.CallbackURL, c.CallbackBodyType,
 		redact(string(c.TicketSecret)), c.TicketGrace, c.KeyPrefix, c.MaxSize, c.AllowedTypes, c.TTL, c.DefaultVersion)
-}
-
-// validRegion accepts region ids such as cn-hangzhou: 2..64 of a-z 0-9 -.
-func validRegion(r string) bool {
-	if len(r) < 2 || len(r) > 64 {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		if c := r[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validBucket(b string) bool {
-	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // baseURLProblem says what is wrong with s as a base URL (absolute http or

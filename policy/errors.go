@@ -1,6 +1,6 @@
 package policy
 
-import "errors"
+import "github.com/ossgate/ossgate/internal/fielderr"
 
 // Codes of the validation errors returned by [Issuer.Validate] and
 // [Issuer.Issue]; they are the API's error codes.
@@ -40,23 +40,4 @@ func (e *FieldError) Error() string { return "policy: " + e.Field + " " + e.Prob
 
 // FieldErrors returns every *FieldError in err, which may be one or an
 // errors.Join of several, in order; nil when there is none.
-func FieldErrors(err error) []*FieldError {
-	var out []*FieldError
-	var walk func(error)
-	walk = func(err error) {
-		var fe *FieldError
-		switch e := err.(type) {
-		case nil:
-		case interface{ Unwrap() []error }:
-			for _, inner := range e.Unwrap() {
-				walk(inner)
-			}
-		default:
-			if errors.As(err, &fe) {
-				out = append(out, fe)
-			}
-		}
-	}
-	walk(err)
-	return out
-}
+func FieldErrors(err error) []*FieldError { return fielderr.Collect[*FieldError](err) }
