@@ -169,6 +169,9 @@ func newTransport(timeout time.Duration, conns int) *http.Transport {
 	}
 }
 
+// leaseBatch is how many free slots make a lease worth its write.
+func leaseBatch(concurrency int) int { return max(1, concurrency/4) }
+
 // Run delivers due events, at most Concurrency at a time, until ctx is
 // done; then it cuts the attempts still running (their events are due
 // again at once) and returns when they have been recorded.
@@ -193,7 +196,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		free := cap(slots) - len(slots)
 		more := false
-		if free > 0 {
+		// Lease in batches: each lease is a write (an fsync on SQLite's one
+		// writer), so a slot freed alone waits for a few more, unless
+		// nothing is running.
+		if free > 0 && (free >= leaseBatch(cap(slots)) || len(slots) == 0) {
 			evs, err := w.cfg.Queue.LeaseEvents(ctx, now, w.lease, free)
 			switch {
 			case err != nil && ctx.Err() == nil:
