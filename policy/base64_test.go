@@ -34,3 +34,16 @@ func FuzzAppendBase64(f *testing.F) {
 		}
 	})
 }
+
+// TestBase64String covers the chunk boundaries of base64String.
+func TestBase64String(t *testing.T) {
+	src := make([]byte, 3000)
+	for i := range src {
+		src[i] = byte(i*7 + i>>8)
+	}
+	for n := range len(src) {
+		if got, want := base64String(src[:n]), base64.StdEncoding.EncodeToString(src[:n]); got != want {
+			t.Fatalf("base64String of %d bytes:\n got %s\nwant %s", n, got, want)
+		}
+	}
+}

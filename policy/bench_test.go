@@ -13,7 +13,7 @@ func benchPolicy(b *testing.B) *Policy {
 	key := "uploads/alice/2026/11/25/01M88X6XS70000000000000000.jpg"
 	exp := issueNow.Add(10 * 60e9).Truncate(1e9)
 	tk, err := ticket.Sign(testTicketSecret, ticket.Claims{User: "alice", Bucket: "examplebucket", Key: key,
-		Size: 12345, ContentType: "image/jpeg", Filename: "Cat Photo.JPG", ExpiresAt: exp.Add(DefaultTicketGrace)}, issueNow)
+		Size: 12345, ContentType: "image/jpeg", Filename: "Cat Photo.JPG", BodyType: string(BodyJSON), ExpiresAt: exp.Add(DefaultTicketGrace)}, issueNow)
 	if err != nil {
 		b.Fatal(err)
 	}

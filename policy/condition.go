@@ -42,6 +42,19 @@ type Condition struct {
 }
 
 func dollar(field string) string {
+	// The fields every Issue sets, without a concatenation each.
+	switch field {
+	case "key":
+		return "$key"
+	case "Content-Type":
+		return "$Content-Type"
+	case "success_action_status":
+		return "$success_action_status"
+	case "callback":
+		return "$callback"
+	case forbidOverwrite:
+		return "$" + forbidOverwrite
+	}
 	if strings.HasPrefix(field, "$") {
 		return field
 	}

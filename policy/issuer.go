@@ -18,6 +18,7 @@ type Issuer struct {
 	cfg          IssuerConfig // defaults applied; slices copied
 	allowedTypes []mediaRange
 	signer       *Signer
+	tickets      *ticket.Signer
 }
 
 // NewIssuer validates cfg ([IssuerConfig.Validate]), applies its defaults
@@ -41,7 +42,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	}
 	cfg.TicketSecret = slices.Clone(cfg.TicketSecret)
 	cfg.AllowedTypes = slices.Clone(cfg.AllowedTypes)
-	return &Issuer{cfg: cfg, allowedTypes: types, signer: NewSigner(cfg.Credentials, cfg.Region)}, nil
+	return &Issuer{cfg: cfg, allowedTypes: types, signer: NewSigner(cfg.Credentials, cfg.Region), tickets: ticket.NewSigner(cfg.TicketSecret)}, nil
 }
 
 // orDefault returns v, or def when v is zero.
@@ -108,7 +109,7 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 		key = strings.TrimSuffix(key, path.Ext(key)) + "/"
 		claims.Key, claims.KeyPrefix = "", key
 	}
-	tk, err := ticket.Sign(is.cfg.TicketSecret, claims, now)
+	tk, err := is.tickets.Sign(claims, now)
 	if err != nil {
 		return nil, fmt.Errorf("policy: signing ticket: %w", err)
 	}

@@ -20,18 +20,37 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// htmlSafe is jsonSafe without '<', '>' and '&', which encoding/json
+// escapes by default (json.Marshal, json.Encoder, and so Echo's c.JSON).
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	t = jsonSafe
+	t['<'], t['>'], t['&'] = false, false, false
+	return t
+}()
+
 // appendString appends s as a JSON string literal.
-func appendString(dst []byte, s string) []byte {
+func appendString(dst []byte, s string) []byte { return appendJSONString(dst, s, false) }
+
+// appendStringHTML appends s as encoding/json does by default: also
+// '<', '>' and '&' as \u003c, \u003e and \u0026. Answers that Echo's c.JSON
+// used to write must stay byte-equal, so they use this.
+func appendStringHTML(dst []byte, s string) []byte { return appendJSONString(dst, s, true) }
+
+func appendJSONString(dst []byte, s string, html bool) []byte {
+	safe := &jsonSafe
+	if html {
+		safe = &htmlSafe
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Policies are mostly base64 (the callback): skip plain bytes eight
-		// at a time.
+		// Policies and answers are mostly base64 (the callback, the policy):
+		// skip plain bytes eight at a time.
 		for i+8 <= len(s) {
 			t := s[i : i+8] // one bounds check for the eight loads
 			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
 				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-			if !plain8(w) {
+			if !plain8(w) || html && !htmlPlain8(w) {
 				break
 			}
 			i += 8
@@ -41,7 +60,7 @@ func appendString(dst []byte, s string) []byte {
 		}
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if jsonSafe[b] {
+			if safe[b] {
 				i++
 				continue
 			}
@@ -94,4 +113,13 @@ func plain8(w uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	quote, backslash := w^(lo*'"'), w^(lo*'\\')
 	return (w|(w-lo*0x20)|(quote-lo)|(backslash-lo))&hi == 0
+}
+
+// htmlPlain8 reports whether none of the eight bytes of w, already known
+// to be plain8, is '<', '>' or '&'. With every byte below 0x80, x-lo
+// borrows only from a zero byte, the same trick as in plain8.
+func htmlPlain8(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	lt, gt, amp := w^(lo*'<'), w^(lo*'>'), w^(lo*'&')
+	return ((lt-lo)|(gt-lo)|(amp-lo))&hi == 0
 }

@@ -66,6 +66,9 @@ func TestAppendStringRandom(t *testing.T) {
 		if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
 			t.Fatalf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
 		}
+		if got, want := string(appendStringHTML(nil, s)), marshalJSON(t, s); got != want {
+			t.Fatalf("appendStringHTML(%q)\n got: %s\nwant: %s", s, got, want)
+		}
 	}
 }
 

@@ -91,20 +91,28 @@ var ErrInvalid = errors.New("invalid upload ticket")
 // claims without user, bucket, expiry or body type, with both or neither of
 // Key and KeyPrefix, or with more than MaxVars variable names.
 func Sign(secret []byte, c Claims, now time.Time) (string, error) {
+	return NewSigner(secret).Sign(c, now)
+}
+
+// newJWTClaims checks c as Sign documents and returns its JWT claims.
+func newJWTClaims(secret []byte, c Claims, now time.Time) (*jwtClaims, error) {
 	if len(secret) < MinSecretLen {
-		return "", fmt.Errorf("ticket secret must be at least %d bytes", MinSecretLen)
+		return nil, fmt.Errorf("ticket secret must be at least %d bytes", MinSecretLen)
 	}
 	if c.User == "" || c.Bucket == "" || (c.Key == "") == (c.KeyPrefix == "") || c.ExpiresAt.IsZero() {
-		return "", errors.New("ticket needs user, bucket, expiry, and a key or a key prefix (not both)")
+		return nil, errors.New("ticket needs user, bucket, expiry, and a key or a key prefix (not both)")
 	}
 	if !validBodyType(c.BodyType) {
-		return "", fmt.Errorf("ticket needs a body type, %s or %s", BodyJSON, BodyForm)
+		return nil, fmt.Errorf("ticket needs a body type, %s or %s", BodyJSON, BodyForm)
 	}
 	if len(c.VarNames) > MaxVars {
-		return "", fmt.Errorf("ticket binds at most %d variable names", MaxVars)
+		return nil, fmt.Errorf("ticket binds at most %d variable names", MaxVars)
 	}
-	names := slices.Compact(slices.Sorted(slices.Values(c.VarNames)))
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
+	var names []string
+	if len(c.VarNames) > 0 {
+		names = slices.Compact(slices.Sorted(slices.Values(c.VarNames)))
+	}
+	return &jwtClaims{
 		Bucket:      c.Bucket,
 		Key:         c.Key,
 		KeyPrefix:   c.KeyPrefix,
@@ -119,8 +127,7 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
 		},
-	})
-	return tok.SignedString(secret)
+	}, nil
 }
 
 // Verify checks the signature (HS256 only), issuer and expiry of token at
@@ -128,7 +135,7 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 // before tickets bound the body format) is refused. Every failure wraps
 // ErrInvalid.
 func Verify(secret []byte, token string, now time.Time) (Claims, error) {
-	var jc jwtClaims
+	var jc verifyClaims
 	_, err := jwt.ParseWithClaims(token, &jc, func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer),

@@ -9,7 +9,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,7 +36,11 @@ func readBody(c echo.Context) ([]byte, error) {
 
 // requireJSON refuses anything but an application/json body with 415.
 func requireJSON(c echo.Context) error {
-	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if ct == echo.MIMEApplicationJSON {
+		return nil // what ParseMediaType would say, without its map of parameters
+	}
+	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != echo.MIMEApplicationJSON {
 		return newError(codeUnsupportedMediaType, "Send the body as application/json.")
 	}
@@ -59,6 +66,17 @@ func decodeStrict(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return errInvalidJSON
 	}
+	// A type that decodes itself strictly (policy.Request does) needs no
+	// second decoder around it: given exactly one valid value, the Decoder
+	// below would only hand that value to UnmarshalJSON. Anything else
+	// takes the Decoder, so its errors stay as they were.
+	if u, ok := v.(json.Unmarshaler); ok && json.Valid(body) {
+		err := u.UnmarshalJSON(bytes.TrimSpace(body))
+		if err == nil {
+			return nil
+		}
+		return strictError(err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -68,6 +86,11 @@ func decodeStrict(body []byte, v any) error {
 			err = errors.New("trailing data")
 		}
 	}
+	return strictError(err)
+}
+
+// strictError maps a decoding error to the API's answer.
+func strictError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
@@ -103,4 +126,37 @@ func invalidRequest(msg string) *apiError {
 
 func contextTimeout(c echo.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request().Context(), d)
+}
+
+// answerBufs are the buffers answerUpload writes into.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledAnswer keeps one huge answer from pinning its buffer.
+const maxPooledAnswer = 64 << 10
+
+// answerUpload answers 200 with up, byte for byte what c.JSON writes
+// (encoding/json and a newline), without reflection. With ?pretty or in
+// Echo's debug mode c.JSON indents, so those still go through it.
+func answerUpload(c echo.Context, up *policy.SignedUpload) error {
+	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
+		return c.JSON(http.StatusOK, up)
+	}
+	bp := answerBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledAnswer {
+			answerBufs.Put(bp)
+		}
+	}()
+	b := slices.Grow((*bp)[:0], up.JSONSizeHint())
+	b, err := up.AppendJSON(b)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	*bp = b
+	// A signed form is more than the 2 KB net/http buffers before it
+	// decides on framing, so without a length the answer goes out chunked,
+	// in two writes to the socket; with it, in one. The body is the same.
+	c.Response().Header()[echo.HeaderContentLength] = []string{strconv.Itoa(len(b))}
+	return c.JSONBlob(http.StatusOK, b)
 }

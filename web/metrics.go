@@ -3,9 +3,12 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ossgate/ossgate/policy"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,12 +26,32 @@ type Metrics struct {
 	storeLatency *prometheus.HistogramVec
 	rateLimited  *prometheus.CounterVec
 	ossLatency   *prometheus.HistogramVec
+
+	// series caches the request series by label values: WithLabelValues
+	// hashes the labels and allocates on every call, a cache hit does not.
+	seriesMu  sync.RWMutex
+	series    map[seriesKey]requestSeries
+	issued    map[[2]string]prometheus.Counter // policies by kind and version, under seriesMu
+	observers map[observerKey]prometheus.Observer
+}
+
+type seriesKey struct {
+	route, method string
+	code          int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // NewMetrics registers ossgate's series and the Go runtime's on a new registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg:       prometheus.NewRegistry(),
+		series:    map[seriesKey]requestSeries{},
+		issued:    map[[2]string]prometheus.Counter{},
+		observers: map[observerKey]prometheus.Observer{},
 		// No label value comes from the request: the route is a registered
 		// one (or "unmatched"), the method a standard one (or "other"), and
 		// there is no host or path label, so clients cannot add series.
@@ -90,11 +113,52 @@ func (m *Metrics) observeOSS(op string, start time.Time, err error) {
 	if err != nil {
 		result = "error"
 	}
-	m.ossLatency.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+	m.observer(m.ossLatency, op, result).Observe(time.Since(start).Seconds())
+}
+
+// policyIssued counts one upload authorised.
+func (m *Metrics) policyIssued(kind string, v policy.Version) {
+	k := [2]string{kind, string(v)}
+	m.seriesMu.RLock()
+	ctr, ok := m.issued[k]
+	m.seriesMu.RUnlock()
+	if !ok {
+		ctr = m.policies.WithLabelValues(kind, string(v))
+		m.seriesMu.Lock()
+		m.issued[k] = ctr
+		m.seriesMu.Unlock()
+	}
+	ctr.Inc()
 }
 
 func (m *Metrics) observeStore(op string, start time.Time) {
-	m.storeLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	m.observer(m.storeLatency, op, "").Observe(time.Since(start).Seconds())
+}
+
+// observer is vec's series for the label values a (and b, unless empty),
+// from a cache: the ops and results are a handful of constants.
+func (m *Metrics) observer(vec *prometheus.HistogramVec, a, b string) prometheus.Observer {
+	k := observerKey{vec, a, b}
+	m.seriesMu.RLock()
+	o, ok := m.observers[k]
+	m.seriesMu.RUnlock()
+	if ok {
+		return o
+	}
+	if b == "" {
+		o = vec.WithLabelValues(a)
+	} else {
+		o = vec.WithLabelValues(a, b)
+	}
+	m.seriesMu.Lock()
+	m.observers[k] = o
+	m.seriesMu.Unlock()
+	return o
+}
+
+type observerKey struct {
+	vec  *prometheus.HistogramVec
+	a, b string
 }
 
 // unmatchedRoute labels requests no route matched (404, 405).
@@ -118,12 +182,33 @@ func (m *Metrics) middleware(routes func(string) bool) echo.MiddlewareFunc {
 			if !routes(route) {
 				route = unmatchedRoute
 			}
-			method := methodLabel(c.Request().Method)
-			m.requests.WithLabelValues(route, method, strconv.Itoa(c.Response().Status)).Inc()
-			m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			rs := m.requestSeries(route, methodLabel(c.Request().Method), c.Response().Status)
+			rs.requests.Inc()
+			rs.latency.Observe(time.Since(start).Seconds())
 			return err
 		}
 	}
+}
+
+// requestSeries returns the request counter and latency histogram of one
+// route, method and status. The label values are bounded (registered
+// routes, standard methods, the codes the server answers), so is the cache.
+func (m *Metrics) requestSeries(route, method string, code int) requestSeries {
+	k := seriesKey{route, method, code}
+	m.seriesMu.RLock()
+	rs, ok := m.series[k]
+	m.seriesMu.RUnlock()
+	if ok {
+		return rs
+	}
+	rs = requestSeries{
+		requests: m.requests.WithLabelValues(route, method, strconv.Itoa(code)),
+		latency:  m.latency.WithLabelValues(route, method),
+	}
+	m.seriesMu.Lock()
+	m.series[k] = rs
+	m.seriesMu.Unlock()
+	return rs
 }
 
 // methodLabel is the request method if it is a standard one, else "other".

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"math"
 	"net"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -91,6 +93,7 @@ const maxRequestIDLen = 64
 // client cannot put arbitrary text into logs and answers.
 func requestID() echo.MiddlewareFunc {
 	return middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: newRequestID,
 		Skipper: func(c echo.Context) bool {
 			h := c.Request().Header
 			if id := h.Get(echo.HeaderXRequestID); id != "" && !safeRequestID(id) {
@@ -99,6 +102,33 @@ func requestID() echo.MiddlewareFunc {
 			return false
 		},
 	})
+}
+
+// requestIDLetters are the characters of a generated request id: the 52
+// letters Echo's default generator draws from.
+const requestIDLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newRequestID is Echo's default request id (32 letters from
+// crypto/rand, without modulo bias) with one allocation instead of two.
+func newRequestID() string {
+	const n = 32
+	const maxByte = 255 - 256%len(requestIDLetters) // bytes above it would bias the letters
+	var id [n]byte
+	var rnd [48]byte
+	i := 0
+	for i < n {
+		rand.Read(rnd[:]) // never fails (crypto/rand crashes the program instead)
+		for _, b := range rnd {
+			if int(b) > maxByte {
+				continue
+			}
+			id[i] = requestIDLetters[int(b)%len(requestIDLetters)]
+			if i++; i == n {
+				break
+			}
+		}
+	}
+	return string(id[:])
 }
 
 func safeRequestID(id string) bool {
@@ -122,7 +152,8 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 		LogRequestID: true, LogMethod: true, LogURIPath: true, LogRoutePath: true, LogStatus: true,
 		LogLatency: true, LogRemoteIP: true, LogError: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			attrs := []slog.Attr{
+			var buf [10]slog.Attr // on the stack: the line is written before this returns
+			attrs := append(buf[:0],
 				slog.String("request_id", v.RequestID),
 				slog.String("method", v.Method),
 				slog.String("route", v.RoutePath),
@@ -130,16 +161,18 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 				slog.Int("status", v.Status),
 				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000),
 				slog.String("ip", v.RemoteIP),
-			}
+			)
 			if u := userOf(c); u != "" {
 				attrs = append(attrs, slog.String("user", truncate(u, 128)))
 			}
 			if svc := serviceName(c); svc != "" {
 				attrs = append(attrs, slog.String("service", svc))
 			}
-			var ae *apiError
-			if errors.As(v.Error, &ae) {
-				attrs = append(attrs, slog.String("code", ae.Code))
+			if v.Error != nil { // errors.As's target would be allocated even for nil
+				var ae *apiError
+				if errors.As(v.Error, &ae) {
+					attrs = append(attrs, slog.String("code", ae.Code))
+				}
 			}
 			level := slog.LevelInfo
 			if v.Status >= 500 {
@@ -177,14 +210,43 @@ func secureHeaders(uploadURL string) echo.MiddlewareFunc {
 		"base-uri 'none'",
 		"object-src 'none'",
 	}, "; ")
-	return middleware.SecureWithConfig(middleware.SecureConfig{
-		XSSProtection:         "0",
-		ContentTypeNosniff:    "nosniff",
-		XFrameOptions:         "DENY",
-		HSTSMaxAge:            31536000,
-		ContentSecurityPolicy: csp,
-		ReferrerPolicy:        "no-referrer",
-	})
+	return secureHeadersWith(map[string]string{
+		echo.HeaderXXSSProtection:        "0",
+		echo.HeaderXContentTypeOptions:   "nosniff",
+		echo.HeaderXFrameOptions:         "DENY",
+		echo.HeaderContentSecurityPolicy: csp,
+		echo.HeaderReferrerPolicy:        "no-referrer",
+	}, "max-age=31536000; includeSubdomains")
+}
+
+// secureHeadersWith sets headers on every answer, and hsts on those sent
+// over https, as Echo's Secure middleware does (whose configuration above
+// gave these values), but with header values made once: Header.Set
+// allocates a slice per header per request. The slices are full (len ==
+// cap), so an Add by a handler copies instead of writing into them.
+func secureHeadersWith(headers map[string]string, hsts string) echo.MiddlewareFunc {
+	type header struct {
+		key   string // canonical
+		value []string
+	}
+	var set []header
+	for k, v := range headers {
+		set = append(set, header{textproto.CanonicalMIMEHeaderKey(k), []string{v}[:1:1]})
+	}
+	hstsValue := []string{hsts}[:1:1]
+	hstsKey := textproto.CanonicalMIMEHeaderKey(echo.HeaderStrictTransportSecurity)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			for _, s := range set {
+				h[s.key] = s.value
+			}
+			if c.Scheme() == "https" {
+				h[hstsKey] = hstsValue
+			}
+			return next(c)
+		}
+	}
 }
 
 // cors allows the configured origins to call the API from a browser.

@@ -52,11 +52,15 @@ func (s *Server) issue(c echo.Context, kind string, sign func(string, policy.Req
 	case err != nil:
 		return err
 	}
+	up, isUpload := out.(*policy.SignedUpload)
 	version := policy.V1 // the oss-sample format signs with V1 only
-	if up, ok := out.(*policy.SignedUpload); ok {
+	if isUpload {
 		version = up.Version
 	}
-	s.opt.Metrics.policies.WithLabelValues(kind, string(version)).Inc()
+	s.opt.Metrics.policyIssued(kind, version)
+	if isUpload {
+		return answerUpload(c, up)
+	}
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -27,12 +27,15 @@ type child struct {
 
 // startChild runs bin with args and env, its output going to logPath. The
 // child gets SIGKILL if the load test dies without stopping it.
-func startChild(name, bin string, args, env []string, logPath string) (*child, error) {
+// A prefix (taskset -c N) runs it through that command, which execs it in
+// the same process.
+func startChild(name, bin string, args, env []string, logPath string, prefix []string) (*child, error) {
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	argv := append(append(append([]string(nil), prefix...), bin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -9,14 +9,24 @@
 // file there, and OSSGATE_CALLBACK_KEY_URLS pointing at a key server the
 // tool runs itself, serving the public half of an RSA key it generated.
 //
-// Then it loads them with the vegeta library, -conns connections (and as many
-// workers), as fast as they go unless -rate is set. Four phases are measured:
+// Each server runs with GOMAXPROCS=1; with taskset and two CPUs or more, the
+// servers are pinned to the last CPU and the load generator (this process and
+// wrk) to CPU 0, so a server never shares its core with its own load. The
+// phases at full speed are driven by wrk (-t1, -conns connections, a Lua
+// script sending the users' requests round-robin) when it is installed, since
+// on one core vegeta saturates before a bare net/http handler does; vegeta
+// sends the callbacks and paces the fixed-rate phase. The phases are:
 //
+//   - floor: POST /floor of the baseline process, a bare net/http handler,
+//     which every other phase is also compared with;
 //   - healthz: GET /healthz (Echo, middleware and request logging alone);
 //   - policy: POST /api/uploads/policy with a fresh HS256 JWT per simulated
 //     user (-users tokens minted up front, used round-robin);
 //   - baseline: the same request to cmd/loadtest/baseline, a net/http server that
 //     signs the same V4 policy the way Alibaba's sample servers do, no auth;
+//   - sample (with -sample-dir): GET /token of the published sample app
+//     server, github.com/alphasnow/aliyun-oss-appserver-go, built from a copy
+//     of it as its README serves it;
 //   - callback: POST /api/uploads/callback, each request a new object. Before
 //     the measured rounds the tool has ossgate issue -max-callbacks policies,
 //     renders each callback body and signs it with MD5withRSA as OSS does;
@@ -76,6 +86,8 @@ type options struct {
 	out          string
 	keep         bool
 	ossgateEnv   []string // extra KEY=VALUE for the ossgate child (experiments: GOGC, GOMAXPROCS…)
+	sampleDir    string   // a copy of the published sample app server's library; "" skips it
+	generator    string   // auto, wrk or vegeta: what drives the saturation phases
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -117,6 +129,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.rounds, "rounds", 5, "interleave the phases in this many rounds (each phase runs -duration/rounds per round)")
 	fs.StringVar(&o.out, "out", "", "also write the markdown report to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs, database)")
+	fs.StringVar(&o.sampleDir, "sample-dir", "", "a copy of github.com/alphasnow/aliyun-oss-appserver-go: build its README's server (GET /token) and measure it too")
+	fs.StringVar(&o.generator, "generator", "auto", "what drives the phases at full speed: wrk, vegeta, or auto (wrk when installed)")
 	var extraEnv envList
 	fs.Var(&extraEnv, "ossgate-env", "extra KEY=VALUE in ossgate's environment, e.g. GOGC=400 (repeatable; for experiments)")
 	if err := fs.Parse(args); err != nil {
@@ -125,7 +139,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o.ossgateEnv = extraEnv
 	if o.duration <= 0 || o.duration > 5*time.Minute || o.conns < 1 || o.conns > 4096 || o.users < 1 ||
 		o.maxCallbacks < 0 || o.rate < 0 || o.pacedLoad < 0 || o.pacedLoad > 1 || o.warmup < 0 ||
-		o.rounds < 1 || o.rounds > 100 || o.duration/time.Duration(max(o.rounds, 1)) < 100*time.Millisecond {
+		o.rounds < 1 || o.rounds > 100 || o.duration/time.Duration(max(o.rounds, 1)) < 100*time.Millisecond ||
+		(o.generator != "auto" && o.generator != "wrk" && o.generator != "vegeta") {
 		fmt.Fprintln(stderr, "loadtest: a flag is out of range (see -h)")
 		return 2
 	}
@@ -158,6 +173,24 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		fmt.Fprintf(logw, "loadtest: "+format+"\n", args...)
 	}
 	rep := &report{Machine: describeMachine(), Started: time.Now()}
+	plan := planCPUs()
+	if err := plan.pinSelf(); err != nil {
+		return nil, fmt.Errorf("taskset (pinning the load generator): %w", err)
+	}
+	rep.Machine.Placement = plan.describe()
+	var runner *wrkRunner
+	switch wrkBin := findWrk(); {
+	case o.generator == "vegeta":
+	case wrkBin != "":
+		runner = &wrkRunner{bin: wrkBin, pin: plan.generatorPrefix(), script: map[string]string{}}
+	case o.generator == "wrk":
+		return nil, errNoWrk
+	default:
+		logf("wrk not found: vegeta drives every phase, and on one core it may be the bottleneck")
+	}
+	if runner != nil && o.duration/time.Duration(o.rounds) < time.Second {
+		return nil, errors.New("with wrk, each slice (-duration / -rounds) must be at least 1s")
+	}
 
 	tmp, err := os.MkdirTemp("", "ossgate-loadtest-")
 	if err != nil {
@@ -167,6 +200,9 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		logf("keeping %s", tmp)
 	} else {
 		defer os.RemoveAll(tmp)
+	}
+	if runner != nil {
+		runner.dir = tmp
 	}
 
 	// Build both servers.
@@ -234,8 +270,9 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		"OSSGATE_CALLBACK_CONFIRM=off",
 		"OSSGATE_DB="+filepath.Join(tmp, "ossgate.db"),
 	)
+	env = append(env, "GOMAXPROCS=1") // one core, like the other servers
 	env = append(env, o.ossgateEnv...)
-	ossgate, err := startChild("ossgate", ossgateBin, nil, env, filepath.Join(tmp, "ossgate.log"))
+	ossgate, err := startChild("ossgate", ossgateBin, nil, env, filepath.Join(tmp, "ossgate.log"), plan.serverPrefix())
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +290,8 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	baddr := "127.0.0.1:" + strconv.Itoa(bport)
 	baseline, err := startChild("baseline", baselineBin,
 		[]string{"-addr", baddr, "-bucket", bucket, "-region", region, "-callback-url", base + "/api/uploads/callback"},
-		append(cleanEnv(), "OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef"),
-		filepath.Join(tmp, "baseline.log"))
+		append(cleanEnv(), "GOMAXPROCS=1", "OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef"),
+		filepath.Join(tmp, "baseline.log"), plan.serverPrefix())
 	if err != nil {
 		return nil, err
 	}
@@ -264,22 +301,59 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	logf("baseline pid %d on %s", baseline.cmd.Process.Pid, baddr)
 
+	// The published sample app server, if asked for.
+	var sample *child
+	var saddr string
+	if o.sampleDir != "" {
+		sampleBin := filepath.Join(tmp, "sample")
+		logf("building the sample server from %s", o.sampleDir)
+		if err := buildSample(ctx, o.sampleDir, tmp, sampleBin); err != nil {
+			return nil, err
+		}
+		sport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		saddr = "127.0.0.1:" + strconv.Itoa(sport)
+		sample, err = startChild("sample", sampleBin, []string{"-addr", saddr, "-callback-url", base + "/api/uploads/callback"},
+			append(cleanEnv(), "GOMAXPROCS=1", "OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef"),
+			filepath.Join(tmp, "sample.log"), plan.serverPrefix())
+		if err != nil {
+			return nil, err
+		}
+		defer sample.stop(5 * time.Second)
+		if err := sample.waitReady(ctx, "http://"+saddr+"/token", 30*time.Second); err != nil {
+			return nil, err
+		}
+		logf("sample server pid %d on %s", sample.cmd.Process.Pid, saddr)
+	}
+
 	// One JWT per simulated user, minted before any timed phase.
 	tokens, err := mintTokens(jwtSecret, o.users)
 	if err != nil {
 		return nil, err
 	}
 
-	rateDesc := "as fast as the connections go (vegeta rate 0)"
+	rateDesc := "as fast as the connections go"
 	if o.rate > 0 {
 		rateDesc = fmt.Sprintf("%d requests/s (constant pacer)", o.rate)
 	}
+	gen := fmt.Sprintf("vegeta v12.13.0 library, %d connections = %d workers", o.conns, o.conns)
+	if runner != nil {
+		gen = fmt.Sprintf("wrk -t1 -c%d (one event-loop thread) for the phases at full speed; vegeta v12.13.0 library (%d workers) for the callbacks and the paced phase", o.conns, o.conns)
+	}
 	rep.Settings = []string{
-		fmt.Sprintf("load: vegeta v12.13.0 library, %d connections = %d workers, %s; each phase %v in total, run as %d interleaved slices of %v (healthz, policy, baseline, callback, rotating) so that background noise hits all phases alike; %v warm-up per endpoint first",
-			o.conns, o.conns, rateDesc, o.duration, o.rounds, o.duration/time.Duration(o.rounds), o.warmup),
-		fmt.Sprintf("ossgate: child process built from this tree, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT%s", o.users, extraEnvDesc(o.ossgateEnv)),
+		fmt.Sprintf("load: %s, %s; each phase %v in total, run as %d interleaved slices of %v (rotating order) so that background noise hits all phases alike; %v warm-up per endpoint first",
+			gen, rateDesc, o.duration, o.rounds, o.duration/time.Duration(o.rounds), o.warmup),
+		fmt.Sprintf("ossgate: child process built from this tree, GOMAXPROCS=1, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT%s", o.users, extraEnvDesc(o.ossgateEnv)),
 		fmt.Sprintf("callbacks: one per policy issued before the rounds (at most %d), each a new object, signed MD5withRSA with a %d-bit key served from 127.0.0.1, each sent once", o.maxCallbacks, o.keyBits),
-		"baseline: cmd/loadtest/baseline, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging",
+		"baseline: cmd/loadtest/baseline, GOMAXPROCS=1, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging; floor: the same process's /floor, a bare net/http handler that reads the request and writes 11 bytes",
+	}
+	if sample != nil {
+		rep.Settings = append(rep.Settings, "sample: "+sampleModule+" from "+o.sampleDir+", served as its README shows (GET /token answering Generate()'s JSON: V1 policy + callback, no auth), GOMAXPROCS=1")
+	}
+	if runner != nil {
+		rep.Settings = append(rep.Settings, "wrk phases: p50 and p99 are the request-weighted means of the slices' percentiles, max the largest; errors are wrk's connect/read/write/timeout errors plus answers above 399")
 	}
 
 	policyTargeter := func(url string, limit int) vegeta.Targeter {
@@ -301,14 +375,42 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			return nil
 		}
 	}
+	policyWrk := func(path string) []wrkRequest {
+		reqs := make([]wrkRequest, len(tokens))
+		for i, tok := range tokens {
+			reqs[i] = wrkRequest{Method: http.MethodPost, Path: path, Body: policyBody,
+				Headers: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + tok}}
+		}
+		return reqs
+	}
 	hz := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: base + "/healthz"})
 	pt := policyTargeter(base+"/api/uploads/policy", 0)
 	bt := policyTargeter("http://"+baddr+"/api/uploads/policy", 0)
+	ft := policyTargeter("http://"+baddr+"/floor", 0)
+	full := []phaseSpec{
+		{id: phaseFloor, label: "POST /floor (bare net/http handler, baseline process)", targeter: ft, server: baseline,
+			base: "http://" + baddr, wrk: policyWrk("/floor")},
+		{id: phaseHealthz, label: "GET /healthz (ossgate)", targeter: hz, server: ossgate,
+			base: base, wrk: []wrkRequest{{Method: http.MethodGet, Path: "/healthz"}}},
+		{id: phasePolicy, label: "POST /api/uploads/policy (ossgate)", targeter: pt, server: ossgate,
+			base: base, wrk: policyWrk("/api/uploads/policy")},
+		{id: phaseBaseline, label: "POST policy (baseline net/http)", targeter: bt, server: baseline,
+			base: "http://" + baddr, wrk: policyWrk("/api/uploads/policy")},
+	}
+	if sample != nil {
+		full = append(full, phaseSpec{id: phaseSample, label: "GET /token (published sample app server)", server: sample,
+			targeter: vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: "http://" + saddr + "/token"}),
+			base:     "http://" + saddr, wrk: []wrkRequest{{Method: http.MethodGet, Path: "/token"}}})
+	}
+	for i := range full {
+		full[i].runner = runner
+	}
 
 	// Warm-up, unmeasured.
-	for _, tr := range []vegeta.Targeter{hz, pt, bt} {
+	for _, sp := range full {
 		if o.warmup > 0 {
-			measure(ctx, phaseSpec{targeter: tr, conns: o.conns, rate: o.rate, duration: o.warmup}, newAccum(phaseSpec{}))
+			sp.conns, sp.rate, sp.duration, sp.server = o.conns, o.rate, o.warmup, nil
+			measure(ctx, sp, newAccum(phaseSpec{}))
 		}
 	}
 	if ctx.Err() != nil {
@@ -345,14 +447,9 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	logf("signed %d callbacks in %v", len(targets), time.Since(signStart).Round(time.Millisecond))
 
 	// The measured rounds.
-	specs := []phaseSpec{
-		{id: phaseHealthz, label: "GET /healthz (ossgate)", targeter: hz, server: ossgate},
-		{id: phasePolicy, label: "POST /api/uploads/policy (ossgate)", targeter: pt, server: ossgate},
-		{id: phaseBaseline, label: "POST policy (baseline net/http)", targeter: bt, server: baseline},
-		{id: phaseCallback, label: "POST /api/uploads/callback (ossgate, new object each)", targeter: onceTargeter(targets), server: ossgate},
-	}
-	if len(targets) == 0 {
-		specs = specs[:3]
+	specs := full
+	if len(targets) > 0 {
+		specs = append(specs, phaseSpec{id: phaseCallback, label: "POST /api/uploads/callback (ossgate, new object each)", targeter: onceTargeter(targets), server: ossgate})
 	}
 	accs := make([]*accum, len(specs))
 	for i := range specs {
@@ -378,9 +475,9 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	for _, a := range accs {
 		rep.Phases = append(rep.Phases, a.result())
 	}
-	if n := len(specs); n == 4 {
-		cp := &rep.Phases[3]
-		if accs[3].exhausted {
+	if n := len(specs); specs[n-1].id == phaseCallback {
+		cp := &rep.Phases[n-1]
+		if accs[n-1].exhausted {
 			cp.Note = fmt.Sprintf("all %d pre-signed callbacks were sent after %v of the %v (raise -max-callbacks for a full phase; rps is over the time it ran)",
 				len(targets), cp.Duration.Round(time.Millisecond), o.duration)
 		}
@@ -430,6 +527,12 @@ type phaseSpec struct {
 	duration  time.Duration
 	keep      func(*vegeta.Result) // sees every result
 	server    *child               // whose CPU time the phase is charged
+
+	// With a runner, a phase at full speed (rate 0) is driven by wrk with
+	// these requests against base instead of by vegeta.
+	runner *wrkRunner
+	base   string
+	wrk    []wrkRequest
 }
 
 // newAttacker returns an attacker with exactly conns workers and at most
@@ -460,6 +563,12 @@ type accum struct {
 	cpu       time.Duration // the server's CPU time during the slices
 	cpuErr    error
 	exhausted bool // the targeter ran out
+
+	// wrk slices: requests, and percentiles weighted by requests
+	wrk            bool
+	wrkRequests    uint64
+	p50Sum, p99Sum float64 // µs × requests
+	max            time.Duration
 }
 
 func newAccum(s phaseSpec) *accum {
@@ -477,15 +586,40 @@ func (a *accum) add(r *vegeta.Result) {
 	}
 }
 
+// addWrk adds one wrk slice.
+func (a *accum) addWrk(s wrkSummary) {
+	a.wrk = true
+	a.wrkRequests += s.Requests
+	a.res.Errors += s.errors()
+	a.wall += time.Duration(s.DurationUS) * time.Microsecond
+	a.p50Sum += float64(s.P50US) * float64(s.Requests)
+	a.p99Sum += float64(s.P99US) * float64(s.Requests)
+	a.max = max(a.max, time.Duration(s.MaxUS)*time.Microsecond)
+	if e := s.errors(); e > 0 {
+		a.res.Codes["wrk errors"] += int(e)
+		if len(a.res.Samples) < 3 {
+			a.res.Samples = append(a.res.Samples, fmt.Sprintf("connect %d, read %d, write %d, status>399 %d, timeout %d", s.Connect, s.Read, s.Write, s.Status, s.Timeout))
+		}
+	}
+}
+
 func (a *accum) result() phaseResult {
 	a.m.Close()
 	pr := a.res
 	pr.Requests = a.m.Requests
+	pr.P50, pr.P99, pr.Max = a.m.Latencies.P50, a.m.Latencies.P99, a.m.Latencies.Max
+	if a.wrk {
+		pr.Requests += a.wrkRequests
+		if a.wrkRequests > 0 {
+			pr.P50 = time.Duration(a.p50Sum/float64(a.wrkRequests)) * time.Microsecond
+			pr.P99 = time.Duration(a.p99Sum/float64(a.wrkRequests)) * time.Microsecond
+		}
+		pr.Max = a.max
+	}
 	pr.Duration = a.wall
-	if a.wall > 0 {
+	if a.wall > 0 && pr.Requests >= pr.Errors {
 		pr.RPS = float64(pr.Requests-pr.Errors) / a.wall.Seconds()
 	}
-	pr.P50, pr.P99, pr.Max = a.m.Latencies.P50, a.m.Latencies.P99, a.m.Latencies.Max
 	if a.cpuErr == nil && pr.Requests > 0 {
 		pr.CPUPerReq = a.cpu / time.Duration(pr.Requests)
 	}
@@ -495,6 +629,10 @@ func (a *accum) result() phaseResult {
 // measure runs one attack into a. It stops early when ctx ends or the
 // targeter runs out of targets.
 func measure(ctx context.Context, s phaseSpec, a *accum) {
+	if s.runner != nil && s.wrk != nil && s.rate == 0 {
+		measureWrk(ctx, s, a)
+		return
+	}
 	atk, tr := newAttacker(s.conns)
 	defer tr.CloseIdleConnections()
 	var p vegeta.Pacer = vegeta.ConstantPacer{} // zero: as fast as possible
@@ -542,6 +680,31 @@ func measure(ctx context.Context, s phaseSpec, a *accum) {
 		a.cpu += cpu1 - cpu0
 		a.cpuErr = err
 	}
+}
+
+// measureWrk runs one wrk slice into a.
+func measureWrk(ctx context.Context, s phaseSpec, a *accum) {
+	var cpu0 time.Duration
+	if s.server != nil {
+		var err error
+		if cpu0, err = s.server.cpuTime(); err != nil {
+			a.cpuErr = err
+		}
+	}
+	sum, err := s.runner.run(ctx, s.id, s.base, s.wrk, s.conns, s.duration)
+	if s.server != nil && a.cpuErr == nil {
+		cpu1, err := s.server.cpuTime()
+		a.cpu += cpu1 - cpu0
+		a.cpuErr = err
+	}
+	if err != nil {
+		a.res.Errors++
+		if len(a.res.Samples) < 3 {
+			a.res.Samples = append(a.res.Samples, err.Error())
+		}
+		return
+	}
+	a.addWrk(sum)
 }
 
 func errorSample(r *vegeta.Result) string {

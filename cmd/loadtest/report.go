@@ -15,6 +15,8 @@ const (
 	phaseBaseline = "baseline"
 	phaseCallback = "callback"
 	phasePaced    = "policy-paced"
+	phaseFloor    = "floor"
+	phaseSample   = "sample"
 )
 
 // The targets of the "Prove speed" issue.
@@ -24,6 +26,9 @@ const (
 	targetPolicyP99         = 5 * time.Millisecond
 	targetP99Conns          = 64
 	targetRSSBytes          = 60 << 20
+	// Issue 17: the policy endpoint against the yardsticks, in one run.
+	targetPolicyPerBaseline = 1.0
+	targetPolicyPerSample   = 0.6
 )
 
 // phaseResult is one timed phase, measured by vegeta.
@@ -55,6 +60,7 @@ type machine struct {
 	OS, Arch   string
 	GOMAXPROCS int
 	Kernel     string
+	Placement  string // where the servers and the generator ran
 }
 
 // report is everything one run measured.
@@ -117,11 +123,22 @@ func (r *report) ratios() []namedRatio {
 	pair := func(name, a, b string) namedRatio {
 		return namedRatio{name, ratio(r.rps(a), r.rps(b)), ratio(r.cpuPerReq(b), r.cpuPerReq(a))}
 	}
-	return []namedRatio{
+	out := []namedRatio{
 		pair("policy / healthz", phasePolicy, phaseHealthz),
 		pair("callback / policy", phaseCallback, phasePolicy),
 		pair("ossgate policy / baseline policy", phasePolicy, phaseBaseline),
 	}
+	if _, ok := r.phase(phaseSample); ok {
+		out = append(out, pair("ossgate policy / sample /token", phasePolicy, phaseSample))
+	}
+	if _, ok := r.phase(phaseFloor); ok {
+		for _, p := range r.Phases {
+			if p.ID != phaseFloor && p.ID != phasePaced {
+				out = append(out, pair(p.ID+" / floor", p.ID, phaseFloor))
+			}
+		}
+	}
+	return out
 }
 
 // verdict is one target's outcome.
@@ -158,12 +175,14 @@ func (r *report) verdicts() []verdict {
 	}
 	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × healthz rps", targetPolicyPerHealthz), phasePolicy, phaseHealthz, targetPolicyPerHealthz)
 	ratioVerdict(fmt.Sprintf("callback rps ≥ %.1f × policy rps", targetCallbackPerPolicy), phaseCallback, phasePolicy, targetCallbackPerPolicy)
+	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × baseline rps", targetPolicyPerBaseline), phasePolicy, phaseBaseline, targetPolicyPerBaseline)
+	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × sample /token rps", targetPolicyPerSample), phasePolicy, phaseSample, targetPolicyPerSample)
 
 	var errs, reqs uint64
 	var where []string
 	for _, p := range r.Phases {
-		if p.ID == phaseBaseline {
-			continue // the yardstick, not ossgate
+		if p.ID == phaseBaseline || p.ID == phaseFloor || p.ID == phaseSample {
+			continue // the yardsticks, not ossgate
 		}
 		reqs += p.Requests
 		errs += p.Errors
@@ -262,8 +281,12 @@ func (r *report) markdown() string {
 	if r.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", r.Command)
 	}
-	fmt.Fprintf(&b, "- machine: %d CPU (%s), %s/%s, kernel %s, %s, GOMAXPROCS %d; load generator and servers share these cores\n",
-		m.CPUs, orDash(m.CPUModel), m.OS, m.Arch, orDash(m.Kernel), m.GoVersion, m.GOMAXPROCS)
+	placement := m.Placement
+	if placement == "" {
+		placement = "load generator and servers share these cores"
+	}
+	fmt.Fprintf(&b, "- machine: %d CPU (%s), %s/%s, kernel %s, %s, GOMAXPROCS %d (this tool); %s\n",
+		m.CPUs, orDash(m.CPUModel), m.OS, m.Arch, orDash(m.Kernel), m.GoVersion, m.GOMAXPROCS, placement)
 	for _, s := range r.Settings {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}

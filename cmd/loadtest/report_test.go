@@ -189,8 +189,47 @@ func TestMarkdown(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if strings.Count(md, "| PASS |")+strings.Count(md, "| MISS |")+strings.Count(md, "| N/A |") != 6 {
-		t.Errorf("want 6 verdict rows:\n%s", md)
+	if strings.Count(md, "| PASS |")+strings.Count(md, "| MISS |")+strings.Count(md, "| N/A |") != 8 {
+		t.Errorf("want 8 verdict rows:\n%s", md)
+	}
+}
+
+// TestYardsticks: the issue-17 targets and the ratios to the floor, which
+// exist only when the floor and the sample server were measured.
+func TestYardsticks(t *testing.T) {
+	r := fullReport()
+	r.Phases[2].Errors = 0
+	if v := statusOf(t, r, "policy rps ≥ 0.6 × sample"); v.Status != "N/A" {
+		t.Errorf("no sample phase: %+v, want N/A", v)
+	}
+	r.Phases = append(r.Phases,
+		phaseResult{ID: phaseFloor, Label: "floor", Conns: 64, Requests: 300000, RPS: 30000, CPUPerReq: 20 * time.Microsecond},
+		phaseResult{ID: phaseSample, Label: "sample", Conns: 64, Requests: 150000, RPS: 15000, CPUPerReq: 40 * time.Microsecond, Errors: 9})
+	for _, c := range []struct {
+		policyRPS float64
+		baseline  string
+		sample    string
+	}{{12000, "PASS", "PASS"}, {11999, "MISS", "PASS"}, {8999, "MISS", "MISS"}, {9000, "MISS", "PASS"}} {
+		r.Phases[1].RPS = c.policyRPS
+		if v := statusOf(t, r, "policy rps ≥ 1.0 × baseline"); v.Status != c.baseline {
+			t.Errorf("policy %v rps: baseline verdict %+v, want %s", c.policyRPS, v, c.baseline)
+		}
+		if v := statusOf(t, r, "policy rps ≥ 0.6 × sample"); v.Status != c.sample {
+			t.Errorf("policy %v rps: sample verdict %+v, want %s", c.policyRPS, v, c.sample)
+		}
+	}
+	if v := statusOf(t, r, "zero errors"); v.Status != "PASS" {
+		t.Errorf("errors of the yardsticks count against ossgate: %+v", v)
+	}
+	md := r.markdown()
+	for _, want := range []string{"| policy / floor | 0.30 | 0.25 |", "| healthz / floor | 0.33 | 0.40 |",
+		"| sample / floor | 0.50 | 0.50 |", "| ossgate policy / sample /token | 0.60 | 0.50 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "paced / floor") || strings.Contains(md, "floor / floor") {
+		t.Errorf("paced or floor compared with the floor:\n%s", md)
 	}
 }
 
