@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -22,65 +21,12 @@ func stdJSON(t testing.TB, v any) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
+// jsonStringSeeds are the strings that stress JSON escaping (the same set
+// internal/jsonstr tests its writer with).
 var jsonStringSeeds = []string{
 	"", "plain", `quote " and backslash \`, "<script>&amp;</script>", "tab\tnl\ncr\rbs\bff\f",
 	"\x00\x01\x1f\x7f", "ü日本語🙂", "\u2028\u2029", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate",
 	"${x:caption}", "\u00a0\ufeff", strings.Repeat("a\"", 100),
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range jsonStringSeeds {
-		t.Run(strings.ToValidUTF8(s, "?"), func(t *testing.T) {
-			if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
-				t.Errorf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
-			}
-		})
-	}
-}
-
-// TestAppendStringEveryOffset puts each kind of special byte at every
-// position of the eight-byte fast path.
-func TestAppendStringEveryOffset(t *testing.T) {
-	for _, special := range []string{`"`, `\`, "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "\u2028", " ", "~"} {
-		for off := range 20 {
-			s := strings.Repeat("a", off) + special + strings.Repeat("b", 20-off)
-			if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
-				t.Errorf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
-			}
-		}
-	}
-}
-
-// TestAppendStringRandom is the property FuzzAppendString checks, run on
-// every `go test` over strings drawn from the bytes that matter.
-func TestAppendStringRandom(t *testing.T) {
-	alphabet := []string{"a", "Z", "0", `"`, `\`, "/", "<", ">", "&", "\x00", "\x1f", "\x7f", "\n",
-		"é", "日", "🙂", "\u2028", "\u2029", "\xff", "\xc3", "\xed\xa0\x80", "\xf4\x90\x80\x80"}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 5000 {
-		var b strings.Builder
-		for range r.IntN(24) {
-			b.WriteString(alphabet[r.IntN(len(alphabet))])
-		}
-		s := b.String()
-		if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
-			t.Fatalf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
-		}
-		if got, want := string(appendStringHTML(nil, s)), marshalJSON(t, s); got != want {
-			t.Fatalf("appendStringHTML(%q)\n got: %s\nwant: %s", s, got, want)
-		}
-	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range jsonStringSeeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(appendString(nil, s)), stdJSON(t, s); got != want {
-			t.Fatalf("appendString(%q)\n got: %s\nwant: %s", s, got, want)
-		}
-	})
 }
 
 // referenceDocument writes what Policy.JSON should give, with encoding/json.

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/ossgate/ossgate/internal/jsonstr"
 )
 
 // The ticket JWT is written here rather than by jwt.Token.SignedString,
@@ -79,43 +79,43 @@ func (s *Signer) signJWT(jc *jwtClaims) string {
 // otherwise.
 func appendClaimsJSON(dst []byte, jc *jwtClaims) []byte {
 	dst = append(dst, `{"bkt":`...)
-	dst = appendJSONString(dst, jc.Bucket)
+	dst = jsonstr.AppendHTML(dst, jc.Bucket)
 	if jc.Key != "" {
 		dst = append(dst, `,"key":`...)
-		dst = appendJSONString(dst, jc.Key)
+		dst = jsonstr.AppendHTML(dst, jc.Key)
 	}
 	if jc.KeyPrefix != "" {
 		dst = append(dst, `,"kp":`...)
-		dst = appendJSONString(dst, jc.KeyPrefix)
+		dst = jsonstr.AppendHTML(dst, jc.KeyPrefix)
 	}
 	dst = append(dst, `,"size":`...)
 	dst = strconv.AppendInt(dst, jc.Size, 10)
 	dst = append(dst, `,"ct":`...)
-	dst = appendJSONString(dst, jc.ContentType)
+	dst = jsonstr.AppendHTML(dst, jc.ContentType)
 	if jc.Filename != "" {
 		dst = append(dst, `,"fn":`...)
-		dst = appendJSONString(dst, jc.Filename)
+		dst = jsonstr.AppendHTML(dst, jc.Filename)
 	}
 	dst = append(dst, `,"bt":`...)
-	dst = appendJSONString(dst, jc.BodyType)
+	dst = jsonstr.AppendHTML(dst, jc.BodyType)
 	if len(jc.VarNames) > 0 {
 		dst = append(dst, `,"vars":[`...)
 		for i, n := range jc.VarNames {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, n)
+			dst = jsonstr.AppendHTML(dst, n)
 		}
 		dst = append(dst, ']')
 	}
 	rc := &jc.RegisteredClaims
 	if rc.Issuer != "" {
 		dst = append(dst, `,"iss":`...)
-		dst = appendJSONString(dst, rc.Issuer)
+		dst = jsonstr.AppendHTML(dst, rc.Issuer)
 	}
 	if rc.Subject != "" {
 		dst = append(dst, `,"sub":`...)
-		dst = appendJSONString(dst, rc.Subject)
+		dst = jsonstr.AppendHTML(dst, rc.Subject)
 	}
 	// Sign sets no aud, nbf or jti.
 	if rc.ExpiresAt != nil {
@@ -127,68 +127,6 @@ func appendClaimsJSON(dst []byte, jc *jwtClaims) []byte {
 		dst = strconv.AppendInt(dst, rc.IssuedAt.Unix(), 10)
 	}
 	return append(dst, '}')
-}
-
-// jsonSafe[b] is true for the ASCII bytes encoding/json writes as they are
-// (by default, so not '<', '>' or '&').
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string exactly as encoding/json
-// does by default: invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if jsonSafe[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case c == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case c == '\u2028' || c == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // secondPrecision reports whether golang-jwt writes NumericDates as whole
