@@ -8,8 +8,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +16,7 @@ import (
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/ossgate/ossgate/internal/jwtclaims"
 	"github.com/ossgate/ossgate/ticket"
 )
 
@@ -118,7 +117,7 @@ func (a *authenticator) parse(token string) (string, error) {
 	if strings.HasPrefix(token, ServiceKeyPrefix) {
 		return "", unauthorized("A service key only reads and manages uploads (with ?user=); uploading takes the user's own token.")
 	}
-	var claims bearerClaims
+	var claims jwtclaims.Registered // dates decoded without golang-jwt's nested Unmarshal
 	_, err := a.parser.ParseWithClaims(token, &claims, a.keyfunc)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -187,49 +186,4 @@ func (a *authenticator) middleware(onFailure func(echo.Context) error) echo.Midd
 func userOf(c echo.Context) string {
 	s, _ := c.Get(userKey).(string)
 	return s
-}
-
-// bearerClaims are jwt.RegisteredClaims (same fields, names and types, so
-// the same tokens decode or fail), with dates that decode without a nested
-// json.Unmarshal each: golang-jwt's NumericDate decodes through a
-// json.Number, a third of the cost of checking a bearer token.
-type bearerClaims struct {
-	Issuer    string           `json:"iss,omitempty"`
-	Subject   string           `json:"sub,omitempty"`
-	Audience  jwt.ClaimStrings `json:"aud,omitempty"`
-	ExpiresAt *numericDate     `json:"exp,omitempty"`
-	NotBefore *numericDate     `json:"nbf,omitempty"`
-	IssuedAt  *numericDate     `json:"iat,omitempty"`
-	ID        string           `json:"jti,omitempty"`
-}
-
-func (c *bearerClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt.get(), nil }
-func (c *bearerClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt.get(), nil }
-func (c *bearerClaims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore.get(), nil }
-func (c *bearerClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
-func (c *bearerClaims) GetSubject() (string, error)                  { return c.Subject, nil }
-func (c *bearerClaims) GetAudience() (jwt.ClaimStrings, error)       { return c.Audience, nil }
-
-// numericDate is a jwt.NumericDate that decodes a plain JSON number
-// itself, exactly as golang-jwt does (strconv.ParseFloat of the literal,
-// whole seconds and nanoseconds, truncated to jwt.TimePrecision), and
-// leaves everything else (numbers in strings, bad values) to golang-jwt.
-type numericDate struct{ jwt.NumericDate }
-
-func (d *numericDate) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
-		if f, err := strconv.ParseFloat(string(b), 64); err == nil {
-			round, frac := math.Modf(f)
-			d.Time = time.Unix(int64(round), int64(frac*1e9)).Truncate(jwt.TimePrecision)
-			return nil
-		}
-	}
-	return d.NumericDate.UnmarshalJSON(b)
-}
-
-func (d *numericDate) get() *jwt.NumericDate {
-	if d == nil {
-		return nil
-	}
-	return &d.NumericDate
 }
