@@ -38,7 +38,8 @@ type position struct {
 // input rules once, for both.
 type checked[B backend] struct {
 	b      B
-	events bool // Options.Events
+	events bool          // Options.Events
+	wake   chan struct{} // EventsWritten; capacity 1
 }
 
 func (c checked[B]) Ping(ctx context.Context) error { return c.b.Ping(ctx) }
@@ -61,7 +62,11 @@ func (c checked[B]) Insert(ctx context.Context, r Record) (Record, bool, error) 
 		}
 		ev = &e
 	}
-	return c.b.insert(ctx, r, string(vars), ev)
+	rec, created, err := c.b.insert(ctx, r, string(vars), ev)
+	if created && ev != nil {
+		c.eventsWritten()
+	}
+	return rec, created, err
 }
 
 func (c checked[B]) Get(ctx context.Context, user, id string) (Record, error) {

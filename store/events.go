@@ -80,6 +80,10 @@ type Outbox interface {
 	// FinishAttempt records the outcome of a leased attempt; ErrLeaseLost
 	// when ev's lease is no longer the event's.
 	FinishAttempt(ctx context.Context, ev Event, res AttemptResult) error
+	// FinishAttempts records many outcomes in one write (events_batch.go).
+	FinishAttempts(ctx context.Context, fs []Finish) (recorded []bool, err error)
+	// EventsWritten receives a value after this process committed events.
+	EventsWritten() <-chan struct{}
 	// Events lists events newest first, those in state only unless it is
 	// "", at most limit (1..MaxListLimit).
 	Events(ctx context.Context, state EventState, limit int) ([]Event, error)
@@ -126,7 +130,9 @@ type newEvent struct {
 // eventBackend is one database's half of the Outbox.
 type eventBackend interface {
 	leaseEvents(ctx context.Context, now, until time.Time, token string, limit int) ([]Event, error)
-	finishAttempt(ctx context.Context, id, lease string, state EventState, res AttemptResult) (bool, error)
+	// finishAttempts records at most maxFinishBatch outcomes, saying of
+	// each whether its lease still held.
+	finishAttempts(ctx context.Context, items []finishItem) ([]bool, error)
 	events(ctx context.Context, state EventState, limit int) ([]Event, error)
 	retryEvents(ctx context.Context, id string, now time.Time) (int, error) // id "": every failed one
 	pendingEvents(ctx context.Context) (int, error)
@@ -173,7 +179,11 @@ func (c checked[B]) Delete(ctx context.Context, user, id string) (Record, error)
 		at := time.Now()
 		mk = func(r Record) (newEvent, error) { return eventFor(EventUploadDeleted, r, at) }
 	}
-	return c.b.delete(ctx, user, id, mk)
+	r, err := c.b.delete(ctx, user, id, mk)
+	if err == nil && mk != nil {
+		c.eventsWritten()
+	}
+	return r, err
 }
 
 // LeaseEvents: see Outbox.
@@ -191,31 +201,6 @@ func (c checked[B]) LeaseEvents(ctx context.Context, now time.Time, lease time.D
 		return nil, fmt.Errorf("store: lease events: %w", err)
 	}
 	return evs, nil
-}
-
-// FinishAttempt: see Outbox.
-func (c checked[B]) FinishAttempt(ctx context.Context, ev Event, res AttemptResult) error {
-	if ev.ID == "" || ev.Lease == "" {
-		return fmt.Errorf("%w: event %q holds no lease", ErrInvalid, ev.ID)
-	}
-	state := EventPending
-	switch {
-	case res.Delivered:
-		state = EventDelivered
-	case res.RetryAt.IsZero():
-		state = EventFailed
-	}
-	res.At = res.At.UTC().Truncate(time.Microsecond)
-	res.RetryAt = res.RetryAt.UTC().Truncate(time.Microsecond)
-	res.Error = cutText(res.Error, MaxEventErrorLen)
-	ok, err := c.b.finishAttempt(ctx, ev.ID, ev.Lease, state, res)
-	if err != nil {
-		return fmt.Errorf("store: finish attempt: %w", err)
-	}
-	if !ok {
-		return ErrLeaseLost
-	}
-	return nil
 }
 
 // Events: see Outbox.

@@ -32,18 +32,62 @@ func (s *postgresStore) leaseEvents(ctx context.Context, now, until time.Time, t
 	return collectPostgresEvents(rows)
 }
 
-func (s *postgresStore) finishAttempt(ctx context.Context, id, lease string, state EventState, r AttemptResult) (bool, error) {
-	next, finished := r.RetryAt, (*time.Time)(nil)
-	if state != EventPending {
-		next, finished = r.At, &r.At
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE webhook_events
-		SET state = $1, next_attempt_at = $2, finished_at = $3, last_status = $4, last_error = $5, lease = NULL
-		WHERE id = $6 AND lease = $7`, string(state), next, finished, r.Status, r.Error, id, lease)
+// pgFinishDelivered marks many delivered events in one statement: the
+// arrays are unnested side by side into rows (id, lease, at, status).
+const pgFinishDelivered = `UPDATE webhook_events e
+	SET state = 'delivered', next_attempt_at = v.at, finished_at = v.at, last_status = v.status, last_error = '', lease = NULL
+	FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::integer[]) AS v(id, lease, at, status)
+	WHERE e.id = v.id AND e.lease = v.lease
+	RETURNING e.id`
+
+// finishAttempts writes the delivered outcomes with pgFinishDelivered and
+// the others (retries, give-ups: rare) one statement each, all in one
+// transaction: one round trip and one commit for the usual batch.
+func (s *postgresStore) finishAttempts(ctx context.Context, items []finishItem) ([]bool, error) {
+	oks := make([]bool, len(items))
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return tag.RowsAffected() == 1, nil
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after Commit
+	var ids, leases []string
+	var ats []time.Time
+	var statuses []int32
+	at := map[string]int{} // delivered id -> index in items
+	for i, it := range items {
+		if it.state == EventDelivered {
+			ids, leases, ats, statuses = append(ids, it.id), append(leases, it.lease), append(ats, it.r.At), append(statuses, int32(it.r.Status))
+			at[it.id] = i
+			continue
+		}
+		next, finished := it.nextAndFinished()
+		tag, err := tx.Exec(ctx, `UPDATE webhook_events
+			SET state = $1, next_attempt_at = $2, finished_at = $3, last_status = $4, last_error = $5, lease = NULL
+			WHERE id = $6 AND lease = $7`, string(it.state), next, finished, it.r.Status, it.r.Error, it.id, it.lease)
+		if err != nil {
+			return nil, err
+		}
+		oks[i] = tag.RowsAffected() == 1
+	}
+	if len(ids) > 0 {
+		rows, err := tx.Query(ctx, pgFinishDelivered, ids, leases, ats, statuses)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			oks[at[id]] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return oks, tx.Commit(ctx)
 }
 
 func (s *postgresStore) events(ctx context.Context, state EventState, limit int) ([]Event, error) {

@@ -5,125 +5,87 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
+	"strings"
 	"time"
 )
 
-// Event writes are few next to record inserts (a lease and an outcome per
-// delivery), so, like sessions, they use the write connection directly; its
-// pool of one connection serialises them with the group commit. One process
-// has one writer, so a lease needs no row locks: the UPDATE that picks the
-// due rows also takes them.
+// Leases and outcomes are written by the group-commit writer (see
+// groupcommit.go), in the transaction of the records waiting at that
+// moment: under load they share the callbacks' fsyncs instead of queueing
+// writes of their own in front of them. The operator's writes (retry,
+// prune) and Delete are rare and use the write connection directly; its
+// pool of one connection serialises them with the writer. One process has
+// one writer, so a lease needs no row locks: the UPDATE that picks the due
+// rows also takes them.
 
 const eventColumns = `id, type, upload_id, data, created_at, state, attempts, next_attempt_at, last_status, last_error, finished_at, lease`
 
+const sqliteLease = `UPDATE webhook_events
+	SET next_attempt_at = ?, lease = ?, attempts = attempts + 1
+	WHERE id IN (SELECT id FROM webhook_events
+		WHERE state = 'pending' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at LIMIT ?)
+	RETURNING ` + eventColumns
+
 func (s *sqliteStore) leaseEvents(ctx context.Context, now, until time.Time, token string, limit int) ([]Event, error) {
-	rows, err := s.write.QueryContext(ctx, `UPDATE webhook_events
-		SET next_attempt_at = ?, lease = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM webhook_events
-			WHERE state = 'pending' AND next_attempt_at <= ?
-			ORDER BY next_attempt_at LIMIT ?)
-		RETURNING `+eventColumns, until.UnixMicro(), token, now.UnixMicro(), limit)
+	res, err := s.outboxWrite(ctx, &outboxOp{lease: &leaseArgs{now: now, until: until, token: token, limit: limit}})
+	return res.evs, err
+}
+
+func (s *sqliteStore) finishAttempts(ctx context.Context, items []finishItem) ([]bool, error) {
+	res, err := s.outboxWrite(ctx, &outboxOp{finish: items})
+	return res.oks, err
+}
+
+// leaseIn runs a lease in the writer's transaction.
+func leaseIn(ctx context.Context, tx *sql.Tx, a *leaseArgs) ([]Event, error) {
+	rows, err := tx.QueryContext(ctx, sqliteLease, a.until.UnixMicro(), a.token, a.now.UnixMicro(), a.limit)
 	if err != nil {
 		return nil, err
 	}
 	return collectSQLiteEvents(rows)
 }
 
-// finishAttempt records an attempt's outcome. Outcomes arrive one per
-// delivery, each on its own, and every write on SQLite's one writer costs
-// an fsync: so concurrent outcomes are combined, the first caller writing
-// all that are waiting in one transaction (and the others' too, while it is
-// at it), which leaves the writer to the callbacks' group commits.
-func (s *sqliteStore) finishAttempt(ctx context.Context, id, lease string, state EventState, r AttemptResult) (bool, error) {
-	op := &finishOp{id: id, lease: lease, state: state, r: r, done: make(chan finishRes, 1)}
-	b := &s.finishes
-	b.mu.Lock()
-	b.pending = append(b.pending, op)
-	if !b.flushing {
-		b.flushing = true
-		for len(b.pending) > 0 {
-			batch := b.pending
-			b.pending = nil
-			b.mu.Unlock()
-			s.finishTx(batch)
-			b.mu.Lock()
-		}
-		b.flushing = false
-	}
-	b.mu.Unlock()
-	select {
-	case res := <-op.done:
-		return res.ok, res.err
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-}
-
-// finishBatcher combines concurrent finishAttempt calls.
-type finishBatcher struct {
-	mu       sync.Mutex
-	pending  []*finishOp
-	flushing bool
-}
-
-type finishOp struct {
-	id, lease string
-	state     EventState
-	r         AttemptResult
-	done      chan finishRes
-}
-
-type finishRes struct {
-	ok  bool
-	err error
-}
-
 const sqliteFinish = `UPDATE webhook_events
 	SET state = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?, lease = NULL
 	WHERE id = ? AND lease = ?`
 
-// finishTx writes batch in one transaction; should that fail, each op
-// alone, so one cannot fail the others.
-func (s *sqliteStore) finishTx(batch []*finishOp) {
-	if len(batch) > 1 {
-		if oks, err := s.finishIn(batch); err == nil {
-			for i, op := range batch {
-				op.done <- finishRes{ok: oks[i]}
-			}
-			return
+// sqliteFinishDelivered is the one UPDATE that marks n delivered events:
+// rows (id, lease, at, status) from a VALUES list.
+func sqliteFinishDelivered(n int) string {
+	var b strings.Builder
+	b.WriteString("WITH v(id, lease, at, status) AS (VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
 		}
+		b.WriteString("(?, ?, ?, ?)")
 	}
-	for _, op := range batch {
-		oks, err := s.finishIn([]*finishOp{op})
-		if err != nil {
-			op.done <- finishRes{err: err}
-			continue
-		}
-		op.done <- finishRes{ok: oks[0]}
-	}
+	b.WriteString(`)
+	UPDATE webhook_events SET state = 'delivered', next_attempt_at = v.at, finished_at = v.at, last_status = v.status, last_error = '', lease = NULL
+	FROM v WHERE webhook_events.id = v.id AND webhook_events.lease = v.lease
+	RETURNING webhook_events.id`)
+	return b.String()
 }
 
-func (s *sqliteStore) finishIn(batch []*finishOp) ([]bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	stmt, err := tx.PrepareContext(ctx, sqliteFinish)
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
-	oks := make([]bool, len(batch))
-	for i, op := range batch {
-		next, finished := op.r.RetryAt.UnixMicro(), sql.NullInt64{}
-		if op.state != EventPending {
-			next, finished = op.r.At.UnixMicro(), sql.NullInt64{Int64: op.r.At.UnixMicro(), Valid: true}
+// finishIn writes outcomes in the writer's transaction: the delivered ones
+// in one statement, the others (rare) one each.
+func finishIn(ctx context.Context, tx *sql.Tx, items []finishItem) ([]bool, error) {
+	oks := make([]bool, len(items))
+	var args []any
+	at := map[string]int{} // delivered id -> index in items
+	for i, it := range items {
+		if it.state == EventDelivered {
+			args = append(args, it.id, it.lease, it.r.At.UnixMicro(), it.r.Status)
+			at[it.id] = i
+			continue
 		}
-		res, err := stmt.ExecContext(ctx, string(op.state), next, finished, op.r.Status, op.r.Error, op.id, op.lease)
+		next, finished := it.nextAndFinished()
+		fin := sql.NullInt64{}
+		if finished != nil {
+			fin = sql.NullInt64{Int64: finished.UnixMicro(), Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, sqliteFinish, string(it.state), next.UnixMicro(), fin, it.r.Status, it.r.Error, it.id, it.lease)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +95,22 @@ func (s *sqliteStore) finishIn(batch []*finishOp) ([]bool, error) {
 		}
 		oks[i] = n == 1
 	}
-	return oks, tx.Commit()
+	if len(at) == 0 {
+		return oks, nil
+	}
+	rows, err := tx.QueryContext(ctx, sqliteFinishDelivered(len(args)/4), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		oks[at[id]] = true
+	}
+	return oks, rows.Err()
 }
 
 func (s *sqliteStore) events(ctx context.Context, state EventState, limit int) ([]Event, error) {

@@ -5,13 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // SQLite's durable commit (synchronous=FULL) costs an fsync, about a
 // millisecond, whatever it holds. So one writer goroutine takes the Inserts
 // waiting at that moment and commits them together: under load many records
 // share one fsync, and a lone Insert is still committed at once. Each caller
-// gets its answer only after the commit that holds its record.
+// gets its answer only after the commit that holds its record. The webhook
+// worker's leases and outcomes (outboxOp) join the same transactions.
 
 // maxBatch bounds one transaction, so a burst cannot hold the write lock long.
 const maxBatch = 128
@@ -40,6 +42,44 @@ const sqliteInsert = `INSERT INTO uploads (` + recordColumns + `)
 const sqliteInsertEvent = `INSERT INTO webhook_events (id, type, upload_id, data, created_at, next_attempt_at)
 	VALUES (?, ?, ?, ?, ?, ?)`
 
+// outboxOp is a webhook lease or a batch of outcomes for the writer.
+type outboxOp struct {
+	lease  *leaseArgs
+	finish []finishItem
+	done   chan outboxRes
+}
+
+type leaseArgs struct {
+	now, until time.Time
+	token      string
+	limit      int
+}
+
+type outboxRes struct {
+	evs []Event // a lease's events
+	oks []bool  // per outcome: the lease still held
+	err error
+}
+
+// outboxWrite hands op to the writer and waits for the commit that holds it.
+func (s *sqliteStore) outboxWrite(ctx context.Context, op *outboxOp) (outboxRes, error) {
+	op.done = make(chan outboxRes, 1)
+	select {
+	case s.outbox <- op:
+	case <-s.quit:
+		return outboxRes{}, errClosed
+	case <-ctx.Done():
+		return outboxRes{}, ctx.Err()
+	}
+	select {
+	case res := <-op.done:
+		return res, res.err
+	case <-ctx.Done():
+		// A lease may still be committed: its events fall due when it runs out.
+		return outboxRes{}, ctx.Err()
+	}
+}
+
 // submit hands req to the writer and waits for its commit.
 func (s *sqliteStore) submit(ctx context.Context, req insertReq) (bool, error) {
 	req.done = make(chan insertRes, 1) // the writer never waits for a caller that gave up
@@ -59,33 +99,43 @@ func (s *sqliteStore) submit(ctx context.Context, req insertReq) (bool, error) {
 	}
 }
 
-// writeLoop is the only user of s.write after Open.
+// writeLoop is the only user of s.write after Open, but for the rare
+// writes named in events_sqlite.go.
 func (s *sqliteStore) writeLoop() {
 	defer close(s.writerDone)
 	for {
 		var batch []insertReq
+		var ops []*outboxOp
 		select {
 		case req := <-s.inserts:
 			batch = append(batch, req)
+		case op := <-s.outbox:
+			ops = append(ops, op)
 		case <-s.quit:
 			return
 		}
 	more:
-		for len(batch) < maxBatch {
+		for len(batch) < maxBatch && len(ops) < maxBatch {
 			select {
 			case req := <-s.inserts:
 				batch = append(batch, req)
+			case op := <-s.outbox:
+				ops = append(ops, op)
 			default:
 				break more
 			}
 		}
-		s.commit(batch)
+		s.commitWith(batch, ops)
 	}
 }
 
-// commit stores batch in one transaction. Should that fail, each request is
-// retried alone, so one bad record cannot fail its neighbours.
-func (s *sqliteStore) commit(batch []insertReq) {
+// commit stores batch in one transaction (commitWith, without ops).
+func (s *sqliteStore) commit(batch []insertReq) { s.commitWith(batch, nil) }
+
+// commitWith stores batch and runs ops in one transaction. Should that
+// fail, each request and each op is retried alone, so one bad record cannot
+// fail its neighbours.
+func (s *sqliteStore) commitWith(batch []insertReq, ops []*outboxOp) {
 	live := batch[:0]
 	for _, req := range batch {
 		if err := req.ctx.Err(); err != nil {
@@ -94,34 +144,69 @@ func (s *sqliteStore) commit(batch []insertReq) {
 		}
 		live = append(live, req)
 	}
-	if len(live) > 1 {
+	if len(live)+len(ops) > 1 {
 		// The callers' contexts are not used: one caller giving up must
 		// not roll back the others' records.
-		if created, err := s.insertTx(context.Background(), live); err == nil {
+		if created, res, err := s.insertTx(context.Background(), live, ops); err == nil {
 			for i, req := range live {
 				req.done <- insertRes{created: created[i]}
+			}
+			for i, op := range ops {
+				op.done <- res[i]
 			}
 			return
 		}
 	}
 	for _, req := range live {
-		created, err := s.insertTx(req.ctx, []insertReq{req})
+		created, _, err := s.insertTx(req.ctx, []insertReq{req}, nil)
 		if err != nil {
 			req.done <- insertRes{err: fmt.Errorf("store: insert: %w", err)}
 			continue
 		}
 		req.done <- insertRes{created: created[0]}
 	}
+	for _, op := range ops {
+		_, res, err := s.insertTx(context.Background(), nil, []*outboxOp{op})
+		if err != nil {
+			op.done <- outboxRes{err: err}
+			continue
+		}
+		op.done <- res[0]
+	}
 }
 
-// insertTx runs the batch in one transaction: each record, and the event of
-// each one that is new.
-func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq) ([]bool, error) {
+// insertTx runs the batch in one transaction: each record, the event of
+// each one that is new, then the ops (so a lease may take events the same
+// transaction wrote).
+func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq, ops []*outboxOp) ([]bool, []outboxRes, error) {
 	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see OpenSQLite)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	created, err := insertIn(ctx, tx, batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := make([]outboxRes, len(ops))
+	for i, op := range ops {
+		if op.lease != nil {
+			res[i].evs, err = leaseIn(ctx, tx, op.lease)
+		} else {
+			res[i].oks, err = finishIn(ctx, tx, op.finish)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return created, res, tx.Commit()
+}
+
+// insertIn writes the records of batch, and the events of the new ones, in tx.
+func insertIn(ctx context.Context, tx *sql.Tx, batch []insertReq) ([]bool, error) {
+	if len(batch) == 0 {
+		return nil, nil
+	}
 	stmt, err := tx.PrepareContext(ctx, sqliteInsert)
 	if err != nil {
 		return nil, err
@@ -153,5 +238,5 @@ func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq) ([]bool, 
 			return nil, err
 		}
 	}
-	return created, tx.Commit()
+	return created, nil
 }

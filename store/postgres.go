@@ -45,7 +45,7 @@ func openPostgres(ctx context.Context, url string, o Options) (Store, error) {
 		pool.Close()
 		return nil, fail(err)
 	}
-	return checked[*postgresStore]{b: &postgresStore{pool: pool}, events: o.Events}, nil
+	return checked[*postgresStore]{b: &postgresStore{pool: pool}, events: o.Events, wake: make(chan struct{}, 1)}, nil
 }
 
 const pgInsert = `INSERT INTO uploads (` + recordColumns + `)

@@ -38,13 +38,12 @@ type sqliteStore struct {
 	read  *sql.DB // == write for an in-memory database
 
 	inserts    chan insertReq // unbuffered: a request is either taken by the writer or not sent
+	outbox     chan *outboxOp // webhook leases and outcomes, written by the writer too; unbuffered
 	quit       chan struct{}  // closed by Close
 	writerDone chan struct{}  // closed when the writer goroutine has returned
 
 	closeOnce sync.Once
 	closeErr  error
-
-	finishes finishBatcher // webhook attempts' outcomes, combined
 }
 
 // OpenSQLite opens (creating it if needed, but not its folder) the SQLite
@@ -95,10 +94,11 @@ func openSQLite(ctx context.Context, path string, o Options) (Store, error) {
 		s.read = read
 	}
 	s.inserts = make(chan insertReq)
+	s.outbox = make(chan *outboxOp)
 	s.quit = make(chan struct{})
 	s.writerDone = make(chan struct{})
 	go s.writeLoop()
-	return checked[*sqliteStore]{b: s, events: o.Events}, nil
+	return checked[*sqliteStore]{b: s, events: o.Events, wake: make(chan struct{}, 1)}, nil
 }
 
 // sqliteBusy is SQLITE_BUSY, the primary result code (extended codes add

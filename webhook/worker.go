@@ -20,9 +20,18 @@ import (
 // Queue is the part of the store's outbox the worker uses (store.Outbox).
 type Queue interface {
 	LeaseEvents(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Event, error)
-	FinishAttempt(ctx context.Context, ev store.Event, res store.AttemptResult) error
+	// FinishAttempts records many outcomes in one write; recorded[i] is
+	// false when fs[i]'s lease was lost.
+	FinishAttempts(ctx context.Context, fs []store.Finish) (recorded []bool, err error)
 	PendingEvents(ctx context.Context) (int, error)
 	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// waker is a Queue that says when this process committed events
+// (store.Outbox's EventsWritten), so that they are leased at once rather
+// than at the next poll.
+type waker interface {
+	EventsWritten() <-chan struct{}
 }
 
 // Config is what a Worker delivers, where to, and how.
@@ -39,7 +48,9 @@ type Config struct {
 	// Concurrency is how many attempts run at once. If zero, 8.
 	Concurrency int
 	// PollInterval is how often the queue is asked for due events while
-	// there are none. If zero, 1 s.
+	// there are none: for retries falling due, events other instances
+	// wrote, leases that ran out. Events this process writes wake the
+	// worker at once when the Queue says so (EventsWritten). If zero, 1 s.
 	PollInterval time.Duration
 	// Backoff is the retry schedule. If it has no Steps, DefaultBackoff().
 	Backoff Backoff
@@ -66,8 +77,12 @@ const (
 	// maxAnswerHeader bounds an answer's headers.
 	maxAnswerHeader = 16 << 10
 	// leaseMargin is how much longer than Timeout a lease lasts: time to
-	// record the outcome before another instance may take the event.
-	leaseMargin = 30 * time.Second
+	// record the outcome (bounded by recordTimeout) before another
+	// instance may take the event. It is also how long past Timeout the
+	// events a killed instance held wait before they are tried again.
+	leaseMargin = 10 * time.Second
+	// recordTimeout bounds one write of outcomes.
+	recordTimeout = 5 * time.Second
 	// pendingEvery is how often the pending gauge is refreshed.
 	pendingEvery = 5 * time.Second
 	// pruneEvery is how often delivered events past KeepDelivered are deleted.
@@ -169,19 +184,77 @@ func newTransport(timeout time.Duration, conns int) *http.Transport {
 	}
 }
 
-// leaseBatch is how many free slots make a lease worth its write.
-func leaseBatch(concurrency int) int { return max(1, concurrency/4) }
+// window is how many events a worker holds leased and not yet attempted:
+// Concurrency running and up to three times as many waiting for a sender,
+// so that a lease is written for many events at once (each is a write that
+// waits for a commit) while the senders have work meanwhile. Outcomes
+// waiting to be recorded do not count: marks that wait for a commit must
+// not slow the deliveries.
+func (w *Worker) window() int { return 4 * w.cfg.Concurrency }
+
+// outcome is one attempt's result, for the recorder.
+type outcome struct {
+	ev     store.Event
+	res    store.AttemptResult
+	status int
+	cut    bool // shutdown cut the attempt, or it never started
+}
+
+// maxRecordBatch bounds the outcomes written at once.
+const maxRecordBatch = 256
 
 // Run delivers due events, at most Concurrency at a time, until ctx is
 // done; then it cuts the attempts still running (their events are due
-// again at once) and returns when they have been recorded.
+// again at once, as are those leased but not started) and returns when
+// every outcome has been recorded.
+//
+// Three kinds of goroutine, all started here and none per event: this
+// loop leases events and hands them out; Concurrency senders deliver
+// them; one recorder writes the outcomes in batches, each holding all that
+// ended while the last write ran.
 func (w *Worker) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, w.cfg.Concurrency) // one per running attempt
-	finished := make(chan struct{}, 1)              // an attempt ended: a slot is free
-	wait := w.cfg.PollInterval
-	var lastPending, lastPrune time.Time
+	var wake <-chan struct{}
+	if wq, ok := w.cfg.Queue.(waker); ok {
+		wake = wq.EventsWritten()
+	}
+	// Buffered for the whole window, so a lease never waits for a sender
+	// and a sender done with one event takes the next without waiting for
+	// this loop to be scheduled (on one busy core, every hand-off between
+	// goroutines costs a turn of the run queue).
+	work := make(chan store.Event, w.window())
+	results := make(chan outcome, maxRecordBatch)
+	attempted := make(chan struct{}, w.window()) // a sender is done with an event
+	var senders sync.WaitGroup
+	for range w.cfg.Concurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			sg := newSigner(w.cfg.Secrets)
+			for ev := range work {
+				if ctx.Err() != nil { // shutdown: the rest go back at once
+					results <- w.cut(ev, 0)
+				} else {
+					results <- w.attempt(ctx, sg, ev)
+				}
+				attempted <- struct{}{}
+			}
+		}()
+	}
+	recorderDone := make(chan struct{})
+	go func() {
+		defer close(recorderDone)
+		w.record(ctx, results)
+	}()
+
+	var (
+		outstanding int    // leased and not yet attempted
+		due         = true // events may be due: lease when there is room
+		wait        = w.cfg.PollInterval
+		lastPending time.Time
+		lastPrune   time.Time
+	)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	for {
 		now := w.cfg.Now()
 		if now.Sub(lastPending) >= pendingEvery {
@@ -194,46 +267,49 @@ func (w *Worker) Run(ctx context.Context) error {
 			lastPrune = now
 			w.prune(ctx, now)
 		}
-		free := cap(slots) - len(slots)
-		more := false
-		// Lease in batches: each lease is a write (an fsync on SQLite's one
-		// writer), so a slot freed alone waits for a few more, unless
-		// nothing is running.
-		if free > 0 && (free >= leaseBatch(cap(slots)) || len(slots) == 0) {
-			evs, err := w.cfg.Queue.LeaseEvents(ctx, now, w.lease, free)
+		// Lease once half the window is free: fewer, larger leases.
+		if room := w.window() - outstanding; due && room >= w.window()/2 && ctx.Err() == nil {
+			evs, err := w.cfg.Queue.LeaseEvents(ctx, now, w.lease, room)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				w.cfg.Logger.Error("webhook: leasing due events failed", "err", err)
 				wait = min(2*wait, 30*time.Second) // the database is down: do not hammer it
+				due = false
 			case err == nil:
 				wait = w.cfg.PollInterval
-				more = len(evs) == free // a full batch: more may be due
+				due = len(evs) == room // a full lease: more may be due
 			}
 			for _, ev := range evs {
-				slots <- struct{}{}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					w.attempt(ctx, ev)
-					<-slots
-					select {
-					case finished <- struct{}{}:
-					default:
-					}
-				}()
+				work <- ev // never waits: outstanding ≤ window
 			}
+			outstanding += len(evs)
 		}
-		if more && len(slots) < cap(slots) {
-			continue
-		}
-		timer := time.NewTimer(wait)
 		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-finished:
-			timer.Stop()
+		case <-attempted:
+			outstanding--
+			continue
+		case <-wake:
+			due = true
+			continue
 		case <-timer.C:
+			due = true
+			timer.Reset(wait)
+			continue
+		case <-ctx.Done():
+		}
+		// Shutdown: the senders cut their attempts and hand back the
+		// events not started; wait until the recorder has written them all.
+		close(work)
+		go func() {
+			senders.Wait()
+			close(results)
+		}()
+		for {
+			select {
+			case <-attempted:
+			case <-recorderDone:
+				return nil
+			}
 		}
 	}
 }
@@ -253,57 +329,99 @@ func (w *Worker) prune(ctx context.Context, now time.Time) {
 	}
 }
 
-// attempt delivers ev once and records the outcome.
-func (w *Worker) attempt(ctx context.Context, ev store.Event) {
-	status, err := w.post(ctx, ev)
+// cut is the outcome of an attempt that shutdown cut or never let start:
+// due again at once, not counted against the receiver.
+func (w *Worker) cut(ev store.Event, status int) outcome {
+	now := w.cfg.Now()
+	return outcome{ev: ev, status: status, cut: true,
+		res: store.AttemptResult{At: now, Status: status, RetryAt: now, Error: "cut by shutdown"}}
+}
+
+// attempt delivers ev once and says what became of it.
+func (w *Worker) attempt(ctx context.Context, sg *signer, ev store.Event) outcome {
+	status, err := w.post(ctx, sg, ev)
+	if ctx.Err() != nil && !(err == nil && status >= 200 && status < 300) {
+		return w.cut(ev, status)
+	}
 	now := w.cfg.Now()
 	res := store.AttemptResult{At: now, Status: status}
-	log := w.cfg.Logger.With("event_id", ev.ID, "type", ev.Type, "upload_id", ev.UploadID, "attempt", ev.Attempts)
-	switch {
-	case err == nil && status >= 200 && status < 300:
+	if err == nil && status >= 200 && status < 300 {
 		res.Delivered = true
-	case ctx.Err() != nil:
-		// Shutdown cut the attempt, not the receiver: due again at once.
-		res.RetryAt, res.Error = now, "cut by shutdown"
-	default:
-		res.Error = attemptError(status, err, w.cfg.Timeout)
-		if status != http.StatusGone {
-			if wait, ok := w.cfg.Backoff.Next(ev.Attempts, now.Sub(ev.CreatedAt)); ok {
-				res.RetryAt = now.Add(wait)
-			}
+		return outcome{ev: ev, res: res, status: status}
+	}
+	res.Error = attemptError(status, err, w.cfg.Timeout)
+	if status != http.StatusGone {
+		if wait, ok := w.cfg.Backoff.Next(ev.Attempts, now.Sub(ev.CreatedAt)); ok {
+			res.RetryAt = now.Add(wait)
 		}
 	}
-	// Recorded even when ctx is done (shutdown), within a bound of its own.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	ferr := w.cfg.Queue.FinishAttempt(rctx, ev, res)
+	return outcome{ev: ev, res: res, status: status}
+}
+
+// record writes the outcomes from results in batches until it is closed.
+func (w *Worker) record(ctx context.Context, results <-chan outcome) {
+	batch := make([]outcome, 0, maxRecordBatch)
+	fs := make([]store.Finish, 0, maxRecordBatch)
+	for o := range results {
+		batch = append(batch[:0], o)
+	more:
+		for len(batch) < maxRecordBatch {
+			select {
+			case o, ok := <-results:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		fs = fs[:0]
+		for _, o := range batch {
+			fs = append(fs, store.Finish{Event: o.ev, Result: o.res})
+		}
+		// Recorded even when ctx is done (shutdown), within a bound of its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		oks, err := w.cfg.Queue.FinishAttempts(rctx, fs)
+		cancel()
+		for i, o := range batch {
+			w.report(o, err, err == nil && oks[i])
+		}
+	}
+}
+
+// report updates the metrics and logs what became of one outcome.
+func (w *Worker) report(o outcome, err error, ok bool) {
+	log := func() *slog.Logger {
+		return w.cfg.Logger.With("event_id", o.ev.ID, "type", o.ev.Type, "upload_id", o.ev.UploadID, "attempt", o.ev.Attempts)
+	}
 	switch {
-	case errors.Is(ferr, store.ErrLeaseLost):
-		log.Warn("webhook: attempt outlived its lease; its outcome is not recorded", "status", status)
-		return
-	case ferr != nil:
+	case err != nil:
 		// The lease runs out and the event is attempted again.
-		log.Error("webhook: recording an attempt failed", "status", status, "err", ferr)
+		log().Error("webhook: recording an attempt failed", "status", o.status, "err", err)
+		return
+	case !ok:
+		log().Warn("webhook: attempt outlived its lease; its outcome is not recorded", "status", o.status)
 		return
 	}
-	m := w.cfg.Metrics
+	m, res := w.cfg.Metrics, o.res
 	switch {
 	case res.Delivered:
 		m.Delivered.Inc()
-		m.Latency.Observe(now.Sub(ev.CreatedAt).Seconds())
-	case ctx.Err() != nil:
+		m.Latency.Observe(res.At.Sub(o.ev.CreatedAt).Seconds())
+	case o.cut:
 	case !res.RetryAt.IsZero():
 		m.Retried.Inc()
-		log.Warn("webhook delivery failed; will retry", "status", status, "error", res.Error, "next_attempt", res.RetryAt.Format(time.RFC3339))
+		log().Warn("webhook delivery failed; will retry", "status", o.status, "error", res.Error, "next_attempt", res.RetryAt.Format(time.RFC3339))
 	default:
 		m.GivenUp.Inc()
-		log.Error("webhook delivery failed; given up", "status", status, "error", res.Error)
+		log().Error("webhook delivery failed; given up", "status", o.status, "error", res.Error)
 	}
 }
 
 // post sends one attempt and returns the answer's status (0 for none).
 // At most maxAnswerRead bytes of the answer are read.
-func (w *Worker) post(ctx context.Context, ev store.Event) (int, error) {
+func (w *Worker) post(ctx context.Context, sg *signer, ev store.Event) (int, error) {
 	body, err := Body(ev)
 	if err != nil {
 		return 0, err
@@ -314,9 +432,9 @@ func (w *Worker) post(ctx context.Context, ev store.Event) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ossgate-webhooks/1")
-	SetHeaders(req.Header, ev.ID, w.cfg.Now(), body, w.cfg.Secrets...)
+	req.Header["Content-Type"] = contentTypeJSON
+	req.Header["User-Agent"] = userAgent
+	sg.setHeaders(req.Header, ev.ID, w.cfg.Now(), body)
 	res, err := w.client.Do(req)
 	if err != nil {
 		return 0, err
@@ -325,6 +443,12 @@ func (w *Worker) post(ctx context.Context, ev store.Event) (int, error) {
 	io.CopyN(io.Discard, res.Body, maxAnswerRead) //nolint:errcheck // the status is the answer
 	return res.StatusCode, nil
 }
+
+// Header values every delivery sends; net/http only reads them.
+var (
+	contentTypeJSON = []string{"application/json"}
+	userAgent       = []string{"ossgate-webhooks/1"}
+)
 
 // attemptError says why an attempt failed, without the URL (which may
 // carry a token in its query) and never with the secret or signature.

@@ -33,7 +33,7 @@ type env struct {
 	log *lockedBuffer
 }
 
-func newEnv(t *testing.T, url string) *env {
+func newEnv(t testing.TB, url string) *env {
 	t.Helper()
 	db, err := store.OpenWithOptions(context.Background(), filepath.Join(t.TempDir(), "ossgate.db"), store.Options{Events: true})
 	if err != nil {

@@ -88,6 +88,7 @@ type options struct {
 	ossgateEnv   []string // extra KEY=VALUE for the ossgate child (experiments: GOGC, GOMAXPROCS…)
 	sampleDir    string   // a copy of the published sample app server's library; "" skips it
 	generator    string   // auto, wrk or vegeta: what drives the saturation phases
+	webhooks     bool     // a second ossgate with webhooks on, against the first (see webhooks.go)
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -131,6 +132,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs, database)")
 	fs.StringVar(&o.sampleDir, "sample-dir", "", "a copy of github.com/alphasnow/aliyun-oss-appserver-go: build its README's server (GET /token) and measure it too")
 	fs.StringVar(&o.generator, "generator", "auto", "what drives the phases at full speed: wrk, vegeta, or auto (wrk when installed)")
+	fs.BoolVar(&o.webhooks, "webhooks", false, "measure webhooks on vs off: a second ossgate child with OSSGATE_WEBHOOK_URL set, delivering to a receiver in this tool; healthz, policy and callback of both, interleaved (no floor, baseline, sample or paced phase)")
 	var extraEnv envList
 	fs.Var(&extraEnv, "ossgate-env", "extra KEY=VALUE in ossgate's environment, e.g. GOGC=400 (repeatable; for experiments)")
 	if err := fs.Parse(args); err != nil {
@@ -255,23 +257,26 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	base := "http://" + addr
-	env := append(cleanEnv(),
-		"OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId",
-		"OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef",
-		"OSS_BUCKET="+bucket,
-		"OSS_REGION="+region,
-		"OSSGATE_ADDR="+addr,
-		"OSSGATE_PUBLIC_URL="+base,
-		"OSSGATE_JWT_SECRET="+jwtSecret,
-		"OSSGATE_TICKET_SECRET="+ticketSecret,
-		"OSSGATE_CALLBACK_KEY_URLS="+keyURL,
-		"OSSGATE_RATE_LIMIT=1000000/s,burst=1000000",
-		// The callbacks are played by the tool for objects no OSS holds.
-		"OSSGATE_CALLBACK_CONFIRM=off",
-		"OSSGATE_DB="+filepath.Join(tmp, "ossgate.db"),
-	)
-	env = append(env, "GOMAXPROCS=1") // one core, like the other servers
-	env = append(env, o.ossgateEnv...)
+	childEnv := func(addr, db string) []string {
+		env := append(cleanEnv(),
+			"OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId",
+			"OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef",
+			"OSS_BUCKET="+bucket,
+			"OSS_REGION="+region,
+			"OSSGATE_ADDR="+addr,
+			"OSSGATE_PUBLIC_URL=http://"+addr,
+			"OSSGATE_JWT_SECRET="+jwtSecret,
+			"OSSGATE_TICKET_SECRET="+ticketSecret,
+			"OSSGATE_CALLBACK_KEY_URLS="+keyURL,
+			"OSSGATE_RATE_LIMIT=1000000/s,burst=1000000",
+			// The callbacks are played by the tool for objects no OSS holds.
+			"OSSGATE_CALLBACK_CONFIRM=off",
+			"OSSGATE_DB="+db,
+		)
+		env = append(env, "GOMAXPROCS=1") // one core, like the other servers
+		return append(env, o.ossgateEnv...)
+	}
+	env := childEnv(addr, filepath.Join(tmp, "ossgate.db"))
 	ossgate, err := startChild("ossgate", ossgateBin, nil, env, filepath.Join(tmp, "ossgate.log"), plan.serverPrefix())
 	if err != nil {
 		return nil, err
@@ -300,6 +305,33 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		return nil, err
 	}
 	logf("baseline pid %d on %s", baseline.cmd.Process.Pid, baddr)
+
+	// With -webhooks, the same ossgate again, delivering to the tool.
+	var hooks *child
+	var hooksBase string
+	var recv *hookReceiver
+	if o.webhooks {
+		secret := newWebhookSecret()
+		if recv, err = startHookReceiver(secret); err != nil {
+			return nil, err
+		}
+		defer recv.close()
+		hport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		haddr := "127.0.0.1:" + strconv.Itoa(hport)
+		hooksBase = "http://" + haddr
+		henv := append(childEnv(haddr, filepath.Join(tmp, "ossgate-webhooks.db")), hookEnv(recv.url, secret)...)
+		if hooks, err = startChild("ossgate-webhooks", ossgateBin, nil, henv, filepath.Join(tmp, "ossgate-webhooks.log"), plan.serverPrefix()); err != nil {
+			return nil, err
+		}
+		defer hooks.stop(10 * time.Second)
+		if err := hooks.waitReady(ctx, hooksBase+"/readyz", 30*time.Second); err != nil {
+			return nil, err
+		}
+		logf("ossgate with webhooks pid %d on %s, log %s, delivering to %s", hooks.cmd.Process.Pid, haddr, hooks.logPath, recv.url)
+	}
 
 	// The published sample app server, if asked for.
 	var sample *child
@@ -397,6 +429,16 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		{id: phaseBaseline, label: "POST policy (baseline net/http)", targeter: bt, server: baseline,
 			base: "http://" + baddr, wrk: policyWrk("/api/uploads/policy")},
 	}
+	if o.webhooks {
+		// Both children, healthz and policy; the yardsticks are left out.
+		full = []phaseSpec{full[1], full[2],
+			{id: phaseHealthzHooks, label: "GET /healthz (ossgate, webhooks on)", targeter: vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: hooksBase + "/healthz"}),
+				server: hooks, base: hooksBase, wrk: []wrkRequest{{Method: http.MethodGet, Path: "/healthz"}}},
+			{id: phasePolicyHooks, label: "POST /api/uploads/policy (ossgate, webhooks on)", targeter: policyTargeter(hooksBase+"/api/uploads/policy", 0),
+				server: hooks, base: hooksBase, wrk: policyWrk("/api/uploads/policy")},
+		}
+		full[0].label, full[1].label = "GET /healthz (ossgate, webhooks off)", "POST /api/uploads/policy (ossgate, webhooks off)"
+	}
 	if sample != nil {
 		full = append(full, phaseSpec{id: phaseSample, label: "GET /token (published sample app server)", server: sample,
 			targeter: vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: "http://" + saddr + "/token"}),
@@ -448,8 +490,17 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 
 	// The measured rounds.
 	specs := full
+	var track *hookTrack
 	if len(targets) > 0 {
 		specs = append(specs, phaseSpec{id: phaseCallback, label: "POST /api/uploads/callback (ossgate, new object each)", targeter: onceTargeter(targets), server: ossgate})
+		if o.webhooks {
+			// The same signed callbacks: both children share their secrets,
+			// and OSS's signature covers the path, not the host.
+			track = newHookTrack()
+			specs[len(specs)-1].label = "POST /api/uploads/callback (ossgate, webhooks off)"
+			specs = append(specs, phaseSpec{id: phaseCallbackHooks, label: "POST /api/uploads/callback (ossgate, webhooks on)",
+				targeter: onceTargeter(retarget(targets, base, hooksBase)), server: hooks, keep: track.keep})
+		}
 	}
 	accs := make([]*accum, len(specs))
 	for i := range specs {
@@ -463,7 +514,13 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			if accs[i].exhausted {
 				continue
 			}
+			if specs[i].id == phaseCallbackHooks {
+				track.begin()
+			}
 			measure(ctx, specs[i], accs[i])
+			if specs[i].id == phaseCallbackHooks {
+				track.end()
+			}
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -475,12 +532,21 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	for _, a := range accs {
 		rep.Phases = append(rep.Phases, a.result())
 	}
-	if n := len(specs); specs[n-1].id == phaseCallback {
-		cp := &rep.Phases[n-1]
-		if accs[n-1].exhausted {
+	for i, sp := range specs {
+		if cp := &rep.Phases[i]; (sp.id == phaseCallback || sp.id == phaseCallbackHooks) && accs[i].exhausted {
 			cp.Note = fmt.Sprintf("all %d pre-signed callbacks were sent after %v of the %v (raise -max-callbacks for a full phase; rps is over the time it ran)",
 				len(targets), cp.Duration.Round(time.Millisecond), o.duration)
 		}
+	}
+	if track != nil {
+		const wait = 30 * time.Second
+		logf("waiting up to %v for the last webhook deliveries", wait)
+		waitDelivered(track, recv, wait)
+		rep.Webhooks = summarize(track, recv)
+		if n, err := hooks.peakRSS(); err == nil {
+			rep.Webhooks.HooksRSS = n
+		}
+		rep.Settings = append(rep.Settings, "webhooks: a second ossgate child, the same build, settings and secrets, plus OSSGATE_WEBHOOK_URL and _SECRET, delivering to a receiver in this tool (on the generator's CPU) that checks each delivery with webhook/webhooktest's verifier (written from the Standard Webhooks specification), dedupes by webhook-id and notes when each arrived; both children get the same signed callbacks")
 	}
 	if prep.res.Errors > 0 {
 		rep.Settings = append(rep.Settings, fmt.Sprintf("WARNING: %d errors while issuing the policies for the callbacks", prep.res.Errors))
@@ -488,7 +554,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 
 	// Latency of the policy endpoint at 64 connections, paced below saturation.
 	pp, _ := rep.phase(phasePolicy)
-	if o.pacedLoad > 0 && o.rate == 0 && pp.RPS > 0 {
+	if o.pacedLoad > 0 && o.rate == 0 && pp.RPS > 0 && !o.webhooks {
 		r := max(int(pp.RPS*o.pacedLoad), 1)
 		logf("policy paced at %d/s", r)
 		spec := phaseSpec{id: phasePaced, label: fmt.Sprintf("POST /api/uploads/policy (ossgate), paced at %.0f%% of its max", o.pacedLoad*100),

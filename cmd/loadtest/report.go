@@ -76,6 +76,9 @@ type report struct {
 	// what of the RSS is Go's heap and stacks, and what is not (SQLite's
 	// allocator, binary, C-like mmaps).
 	OSSGateGoMem map[string]float64
+	// Webhooks is set by a -webhooks run: delivery, and the phases of the
+	// child with webhooks on.
+	Webhooks *hookReport
 }
 
 func (r *report) phase(id string) (phaseResult, bool) {
@@ -178,27 +181,7 @@ func (r *report) verdicts() []verdict {
 	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × baseline rps", targetPolicyPerBaseline), phasePolicy, phaseBaseline, targetPolicyPerBaseline)
 	ratioVerdict(fmt.Sprintf("policy rps ≥ %.1f × sample /token rps", targetPolicyPerSample), phasePolicy, phaseSample, targetPolicyPerSample)
 
-	var errs, reqs uint64
-	var where []string
-	for _, p := range r.Phases {
-		if p.ID == phaseBaseline || p.ID == phaseFloor || p.ID == phaseSample {
-			continue // the yardsticks, not ossgate
-		}
-		reqs += p.Requests
-		errs += p.Errors
-		if p.Errors > 0 {
-			where = append(where, fmt.Sprintf("%s %d", p.ID, p.Errors))
-		}
-	}
-	switch {
-	case reqs == 0:
-		out = append(out, verdict{"zero errors (ossgate phases)", "no requests", "N/A"})
-	case errs == 0:
-		out = append(out, verdict{"zero errors (ossgate phases)", fmt.Sprintf("0 of %d", reqs), "PASS"})
-	default:
-		out = append(out, verdict{"zero errors (ossgate phases)",
-			fmt.Sprintf("%d of %d (%s)", errs, reqs, strings.Join(where, ", ")), "MISS"})
-	}
+	out = append(out, r.errorsVerdict())
 
 	// p99 at 64 connections, judged twice: saturated (64 requests always in
 	// flight, so p99 >= 64/rps by Little's law) and paced below saturation.
@@ -225,13 +208,42 @@ func (r *report) verdicts() []verdict {
 		}
 	}
 
+	out = append(out, r.rssVerdict())
+	return out
+}
+
+// errorsVerdict: no errors in any ossgate phase (the yardsticks not counted).
+func (r *report) errorsVerdict() verdict {
+	var errs, reqs uint64
+	var where []string
+	for _, p := range r.Phases {
+		if p.ID == phaseBaseline || p.ID == phaseFloor || p.ID == phaseSample {
+			continue // the yardsticks, not ossgate
+		}
+		reqs += p.Requests
+		errs += p.Errors
+		if p.Errors > 0 {
+			where = append(where, fmt.Sprintf("%s %d", p.ID, p.Errors))
+		}
+	}
+	switch {
+	case reqs == 0:
+		return verdict{"zero errors (ossgate phases)", "no requests", "N/A"}
+	case errs == 0:
+		return verdict{"zero errors (ossgate phases)", fmt.Sprintf("0 of %d", reqs), "PASS"}
+	default:
+		return verdict{"zero errors (ossgate phases)",
+			fmt.Sprintf("%d of %d (%s)", errs, reqs, strings.Join(where, ", ")), "MISS"}
+	}
+}
+
+// rssVerdict: ossgate's peak RSS.
+func (r *report) rssVerdict() verdict {
 	rssTarget := fmt.Sprintf("ossgate peak RSS < %d MiB", targetRSSBytes>>20)
 	if r.OSSGateRSS > 0 {
-		out = append(out, verdict{rssTarget, fmtMiB(r.OSSGateRSS), passMiss(r.OSSGateRSS < targetRSSBytes)})
-	} else {
-		out = append(out, verdict{rssTarget, "not measured", "N/A"})
+		return verdict{rssTarget, fmtMiB(r.OSSGateRSS), passMiss(r.OSSGateRSS < targetRSSBytes)}
 	}
-	return out
+	return verdict{rssTarget, "not measured", "N/A"}
 }
 
 // fmtDur prints a latency with a precision that suits its size.
@@ -315,9 +327,16 @@ func (r *report) markdown() string {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
+	ratios := r.ratios
+	if r.Webhooks != nil {
+		ratios = r.webhookRatios
+	}
 	b.WriteString("\n| ratio (same run) | measured rps | from server CPU/req |\n|---|--:|--:|\n")
-	for _, nr := range r.ratios() {
+	for _, nr := range ratios() {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", nr.Name, fmtRatio(nr.Value), fmtRatio(nr.ByCPU))
+	}
+	if r.Webhooks != nil {
+		r.Webhooks.markdown(&b)
 	}
 	b.WriteString("\n")
 	if r.OSSGateRSS > 0 {
@@ -335,7 +354,11 @@ func (r *report) markdown() string {
 		b.WriteString("\n")
 	}
 	b.WriteString("| target | measured | verdict |\n|---|---|---|\n")
-	for _, v := range r.verdicts() {
+	verdicts := r.verdicts
+	if r.Webhooks != nil {
+		verdicts = r.webhookVerdicts
+	}
+	for _, v := range verdicts() {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", v.Target, v.Measured, v.Status)
 	}
 	return b.String()

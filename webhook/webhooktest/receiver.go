@@ -5,17 +5,10 @@
 package webhooktest
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,8 +39,8 @@ type Request struct {
 type Receiver struct {
 	URL string
 
-	srv  *httptest.Server
-	keys [][]byte
+	srv *httptest.Server
+	v   *Verifier
 
 	mu       sync.Mutex
 	status   int // answer to verified deliveries; 0 is 204
@@ -64,23 +57,15 @@ type Receiver struct {
 // secret (whsec_…); it is closed when t ends.
 func New(t testing.TB, secret string) *Receiver {
 	t.Helper()
-	key, err := decodeSecret(secret)
+	v, err := NewVerifier(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Receiver{keys: [][]byte{key}, events: map[string]Event{}, changed: make(chan struct{})}
+	r := &Receiver{v: v, events: map[string]Event{}, changed: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	r.URL = r.srv.URL + "/hooks/ossgate"
 	t.Cleanup(r.srv.Close)
 	return r
-}
-
-func decodeSecret(s string) ([]byte, error) {
-	b64, ok := strings.CutPrefix(s, "whsec_")
-	if !ok {
-		return nil, errors.New("webhooktest: secret without whsec_")
-	}
-	return base64.StdEncoding.DecodeString(b64)
 }
 
 // SetStatus makes the receiver answer verified deliveries with code (0:
@@ -101,7 +86,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	id, ts, sig := req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"), req.Header.Get("webhook-signature")
 	r.requests = append(r.requests, Request{ID: id, Timestamp: ts, Signature: sig, Body: string(body)})
 	if err == nil {
-		err = r.verify(req.Method, req.Header.Get("Content-Type"), id, ts, sig, body, time.Now())
+		err = r.v.Verify(req.Method, req.Header.Get("Content-Type"), id, ts, sig, body, time.Now())
 	}
 	if err != nil {
 		r.bad = append(r.bad, err.Error())
@@ -127,44 +112,6 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	w.WriteHeader(status)
-}
-
-// verify is the specification's check: the three headers, a timestamp
-// within Tolerance, and any one "v1," signature equal to the base64
-// HMAC-SHA256 of "id.timestamp.body".
-func (r *Receiver) verify(method, contentType, id, ts, sig string, body []byte, now time.Time) error {
-	if method != http.MethodPost || !strings.HasPrefix(contentType, "application/json") {
-		return fmt.Errorf("%s with Content-Type %q, want a JSON POST", method, contentType)
-	}
-	if id == "" || ts == "" || sig == "" {
-		return errors.New("missing webhook-id, webhook-timestamp or webhook-signature")
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("webhook-timestamp %q is not an integer", ts)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > Tolerance || d < -Tolerance {
-		return fmt.Errorf("webhook-timestamp %s is %v away", ts, d)
-	}
-	signed := []byte(id + "." + ts + "." + string(body))
-	for _, part := range strings.Split(sig, " ") {
-		version, b64, ok := strings.Cut(part, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		got, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			continue
-		}
-		for _, key := range r.keys {
-			mac := hmac.New(sha256.New, key)
-			mac.Write(signed)
-			if hmac.Equal(got, mac.Sum(nil)) {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("no valid v1 signature in %d", len(strings.Split(sig, " ")))
 }
 
 // Stats are the receiver's counts so far.
