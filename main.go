@@ -20,6 +20,8 @@ import (
 	"syscall"
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/ossgate/ossgate/internal/logbuf"
 )
 
 func main() {
@@ -72,12 +74,15 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 		}
 		return 2
 	}
-	log := newLogger(stderr)
+	logs := logbuf.New(stderr)
+	defer logs.Flush()
+	log := newLogger(stderr, logs)
 	a, err := start(ctx, cfg, log)
 	if err != nil {
 		log.Error("ossgate could not start", "err", err)
 		return 1
 	}
+	logs.Flush() // the startup lines before the banner
 	a.announce(stderr)
 	if err := a.serve(ctx); err != nil {
 		log.Error("ossgate stopped", "err", err)
@@ -87,10 +92,11 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 	return 0
 }
 
-// newLogger writes text to a terminal and JSON lines otherwise.
-func newLogger(w io.Writer) *slog.Logger {
+// newLogger writes text to a terminal, as it comes, and JSON lines
+// otherwise, through buf (see internal/logbuf).
+func newLogger(w io.Writer, buf *logbuf.Writer) *slog.Logger {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(logbuf.Handler(slog.NewJSONHandler(buf, nil), buf))
 }

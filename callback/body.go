@@ -278,6 +278,21 @@ func parseJSONBody(body []byte) (Body, error) {
 // error: duplicates are how one parser is made to see another body than the
 // next one.
 func eachMember(data []byte, fn func(name string, raw json.RawMessage) error) error {
+	var buf [maxFastMembers]member
+	if ms, ok := membersFast(data, &buf); ok {
+		for _, m := range ms {
+			if err := fn(m.name, m.raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return eachMemberDecoded(data, fn)
+}
+
+// eachMemberDecoded is eachMember through encoding/json's Decoder, for
+// every body.
+func eachMemberDecoded(data []byte, fn func(name string, raw json.RawMessage) error) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	tok, err := dec.Token()
 	if err != nil {
@@ -322,6 +337,9 @@ var errNotString = errors.New("not a string")
 func jsonString(raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", errNotString
+	}
+	if s, ok := plainString(raw); ok {
+		return s, nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

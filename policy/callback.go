@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ossgate/ossgate/internal/jsonstr"
+
 	"github.com/ossgate/ossgate/ticket"
 )
 
@@ -38,17 +40,30 @@ func (c Callback) Encode() (string, error) {
 		return "", errors.New("policy: callback needs a URL and a body")
 	}
 	var scratch [2048]byte // a callback parameter is about 900 bytes
-	b := scratch[:0]
+	return base64String(appendCallbackJSON(scratch[:0], c.URL, c.Body, c.BodyType)), nil
+}
+
+// appendCallbackJSON appends the JSON that Encode encodes.
+func appendCallbackJSON[S jsonstr.Text](b []byte, url string, body S, bodyType string) []byte {
 	b = append(b, `{"callbackUrl":`...)
-	b = appendString(b, c.URL)
+	b = jsonstr.Append(b, url)
 	b = append(b, `,"callbackBody":`...)
-	b = appendString(b, c.Body)
-	if c.BodyType != "" {
+	b = jsonstr.Append(b, body)
+	if bodyType != "" {
 		b = append(b, `,"callbackBodyType":`...)
-		b = appendString(b, c.BodyType)
+		b = jsonstr.Append(b, bodyType)
 	}
-	b = append(b, '}')
-	return base64String(b), nil
+	return append(b, '}')
+}
+
+// encodeCallback is Callback{url, CallbackBody(bodyType, ticket, names),
+// bodyType}.Encode() for names that are valid, sorted and unique, without
+// the body as a string of its own.
+func encodeCallback(url string, bodyType BodyType, ticket string, names []string) string {
+	var body [1536]byte // the body of a ticket and a few vars is about 800 bytes
+	var doc [3072]byte
+	b := appendCallbackBody(body[:0], bodyType, ticket, names)
+	return base64String(appendCallbackJSON(doc[:0], url, b, string(bodyType)))
 }
 
 // base64String is base64.StdEncoding.EncodeToString(src) with one
@@ -109,65 +124,67 @@ func CallbackBody(bodyType BodyType, ticket string, varNames []string) string {
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
-
-	var b strings.Builder
 	// The fixed variables take about 200 bytes in either layout.
-	b.Grow(256 + len(ticket) + len(names)*(2*32+12))
+	b := make([]byte, 0, 256+len(ticket)+len(names)*(2*32+12))
+	return string(appendCallbackBody(b, bodyType, ticket, names))
+}
+
+// appendCallbackBody appends CallbackBody's template for names that are
+// valid, sorted and unique.
+func appendCallbackBody(b []byte, bodyType BodyType, ticket string, names []string) []byte {
 	if bodyType == BodyForm {
 		for _, v := range systemVars {
-			b.WriteString(v)
-			b.WriteString("=${")
-			b.WriteString(v)
-			b.WriteString("}&")
+			b = append(b, v...)
+			b = append(b, "=${"...)
+			b = append(b, v...)
+			b = append(b, "}&"...)
 		}
 		for _, v := range imageVars {
-			b.WriteString(v[0])
-			b.WriteString("=${")
-			b.WriteString(v[1])
-			b.WriteString("}&")
+			b = append(b, v[0]...)
+			b = append(b, "=${"...)
+			b = append(b, v[1]...)
+			b = append(b, "}&"...)
 		}
-		b.WriteString("ticket=")
-		b.WriteString(url.QueryEscape(ticket))
+		b = append(b, "ticket="...)
+		b = append(b, url.QueryEscape(ticket)...)
 		for _, n := range names {
-			b.WriteString("&x%3A")
-			b.WriteString(n)
-			b.WriteString("=${x:")
-			b.WriteString(n)
-			b.WriteString("}")
+			b = append(b, "&x%3A"...)
+			b = append(b, n...)
+			b = append(b, "=${x:"...)
+			b = append(b, n...)
+			b = append(b, '}')
 		}
-		return b.String()
+		return b
 	}
-	b.WriteByte('{')
+	b = append(b, '{')
 	for _, v := range systemVars {
-		b.WriteString(`"`)
-		b.WriteString(v)
-		b.WriteString(`":${`)
-		b.WriteString(v)
-		b.WriteString(`},`)
+		b = append(b, '"')
+		b = append(b, v...)
+		b = append(b, `":${`...)
+		b = append(b, v...)
+		b = append(b, `},`...)
 	}
 	for _, v := range imageVars {
-		b.WriteString(`"`)
-		b.WriteString(v[0])
-		b.WriteString(`":${`)
-		b.WriteString(v[1])
-		b.WriteString(`},`)
+		b = append(b, '"')
+		b = append(b, v[0]...)
+		b = append(b, `":${`...)
+		b = append(b, v[1]...)
+		b = append(b, `},`...)
 	}
-	b.WriteString(`"ticket":`)
-	var scratch [1024]byte // a ticket is about 600 bytes
-	b.Write(appendString(scratch[:0], ticket))
-	b.WriteString(`,"vars":{`)
+	b = append(b, `"ticket":`...)
+	b = appendString(b, ticket)
+	b = append(b, `,"vars":{`...)
 	for i, n := range names {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(`"`)
-		b.WriteString(n)
-		b.WriteString(`":${x:`)
-		b.WriteString(n)
-		b.WriteString(`}`)
+		b = append(b, '"')
+		b = append(b, n...)
+		b = append(b, `":${x:`...)
+		b = append(b, n...)
+		b = append(b, '}')
 	}
-	b.WriteString("}}")
-	return b.String()
+	return append(b, "}}"...)
 }
 
 // ValidVarName reports whether name is a valid custom variable name,

@@ -100,10 +100,15 @@ func (p *Policy) SetCallback(c Callback) error {
 	if err != nil {
 		return err
 	}
+	p.setEncodedCallback(b64)
+	return nil
+}
+
+// setEncodedCallback is SetCallback with the parameter already encoded.
+func (p *Policy) setEncodedCallback(b64 string) {
 	cond := Eq("callback", b64)
 	cond.b64 = true // the largest value of a policy: skip scanning it
 	p.put(cond, "callback", b64)
-	return nil
 }
 
 // SetVar binds a custom callback variable: ["eq","$x:name",value] and field

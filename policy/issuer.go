@@ -68,7 +68,7 @@ type upload struct {
 	version     Version
 	key         string
 	expires     time.Time
-	callback    Callback
+	callback    string   // the encoded callback parameter
 	varNames    []string // sorted
 }
 
@@ -120,11 +120,8 @@ func (is *Issuer) prepare(user string, req Request, now time.Time, inDir bool) (
 		key:         key,
 		expires:     exp,
 		varNames:    names,
-		callback: Callback{
-			URL:      is.cfg.CallbackURL,
-			Body:     CallbackBody(is.cfg.CallbackBodyType, tk, names),
-			BodyType: string(is.cfg.CallbackBodyType),
-		},
+		// The names are checked var names (check), sorted and unique.
+		callback: encodeCallback(is.cfg.CallbackURL, is.cfg.CallbackBodyType, tk, names),
 	}, nil
 }
 
@@ -151,9 +148,7 @@ func (is *Issuer) Issue(user string, req Request, now time.Time) (*SignedUpload,
 	p.SetContentLengthRange(1, req.Size)
 	p.SetContentType(u.contentType)
 	p.SetSuccessActionStatus("200")
-	if err := p.SetCallback(u.callback); err != nil {
-		return nil, err
-	}
+	p.setEncodedCallback(u.callback)
 	for _, n := range u.varNames {
 		p.SetVar(n, req.Vars[n])
 	}
@@ -186,10 +181,7 @@ func (is *Issuer) Presign(user string, req Request, now time.Time) (*SignedUploa
 	if err != nil {
 		return nil, err
 	}
-	cb, err := u.callback.Encode()
-	if err != nil {
-		return nil, err
-	}
+	cb := u.callback
 	headers := map[string]string{"Content-Type": u.contentType, forbidOverwrite: "true", "x-oss-callback": cb}
 	if len(u.varNames) > 0 {
 		headers["x-oss-callback-var"] = encodeCallbackVars(u.varNames, req.Vars)

@@ -47,9 +47,7 @@ func (is *Issuer) IssueOSSSample(user string, req Request, now time.Time) (*OSSS
 	p.AddCondition(StartsWith("key", u.key))
 	p.SetContentLengthRange(1, req.Size)
 	p.SetSuccessActionStatus("200")
-	if err := p.SetCallback(u.callback); err != nil {
-		return nil, err
-	}
+	p.setEncodedCallback(u.callback)
 	fields, err := is.signer.Sign(p, V1, now)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,14 @@ type Request struct {
 // Decoder.DisallowUnknownFields gives, however the caller decodes), and a
 // missing or null "size" is remembered (see Size).
 func (r *Request) UnmarshalJSON(data []byte) error {
+	if decodeRequestFast(data, r) {
+		return nil
+	}
+	return decodeRequestJSON(data, r)
+}
+
+// decodeRequestJSON is UnmarshalJSON through encoding/json, for every body.
+func decodeRequestJSON(data []byte, r *Request) error {
 	var w struct {
 		Filename         string            `json:"filename"`
 		Size             *int64            `json:"size"`

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"hash"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,7 +30,7 @@ var hs256Header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","t
 // as hashing a ticket. It is safe for concurrent use.
 type Signer struct {
 	secret []byte
-	macs   sync.Pool // hash.Hash: HMAC-SHA256 keyed with secret
+	states sync.Pool // *signState
 }
 
 // NewSigner returns a Signer for secret, which it copies.
@@ -39,14 +40,20 @@ func NewSigner(secret []byte) *Signer {
 
 // Sign is the package's Sign with the Signer's secret.
 func (s *Signer) Sign(c Claims, now time.Time) (string, error) {
-	jc, err := newJWTClaims(s.secret, c, now)
+	names, err := checkClaims(s.secret, c)
 	if err != nil {
 		return "", err
 	}
 	if !secondPrecision() {
-		return jwt.NewWithClaims(jwt.SigningMethodHS256, jc).SignedString(s.secret)
+		jc := c.jwtClaims(names, jwt.NewNumericDate(now), jwt.NewNumericDate(c.ExpiresAt))
+		return jwt.NewWithClaims(jwt.SigningMethodHS256, &jc).SignedString(s.secret)
 	}
-	return s.signJWT(jc), nil
+	// The claims and their dates stay on the stack: NewNumericDate would
+	// allocate each date, and signJWT only reads them.
+	iat := jwt.NumericDate{Time: now.Truncate(time.Second)}
+	exp := jwt.NumericDate{Time: c.ExpiresAt.Truncate(time.Second)}
+	jc := c.jwtClaims(names, &iat, &exp)
+	return s.signJWT(&jc), nil
 }
 
 // signJWT returns the compact HS256 JWT of the claims.
@@ -54,24 +61,39 @@ func (s *Signer) signJWT(jc *jwtClaims) string {
 	var scratch [768]byte // the claims JSON of a typical ticket fits
 	claims := appendClaimsJSON(scratch[:0], jc)
 	enc := base64.RawURLEncoding
-	b := make([]byte, 0, len(hs256Header)+1+enc.EncodedLen(len(claims))+1+enc.EncodedLen(sha256.Size))
+	st, _ := s.states.Get().(*signState)
+	if st == nil {
+		st = &signState{mac: hmac.New(sha256.New, s.secret)}
+	} else {
+		st.mac.Reset()
+	}
+	// The token is built in the state's buffer: what a hash.Hash is given
+	// escapes, so a buffer on the stack would be allocated anyway.
+	b := slices.Grow(st.buf[:0], len(hs256Header)+1+enc.EncodedLen(len(claims))+1+enc.EncodedLen(sha256.Size))
 	b = append(b, hs256Header...)
 	b = append(b, '.')
 	b = enc.AppendEncode(b, claims)
-	mac, _ := s.macs.Get().(hash.Hash)
-	if mac == nil {
-		mac = hmac.New(sha256.New, s.secret)
-	} else {
-		mac.Reset()
-	}
-	mac.Write(b)
-	var sum [sha256.Size]byte
-	sig := mac.Sum(sum[:0])
-	s.macs.Put(mac)
+	st.mac.Write(b)
+	sig := st.mac.Sum(st.sum[:0])
 	b = append(b, '.')
 	b = enc.AppendEncode(b, sig)
-	return string(b)
+	token := string(b)
+	if cap(b) <= maxPooledToken {
+		st.buf = b
+		s.states.Put(st)
+	}
+	return token
 }
+
+// signState is what signing a ticket reuses.
+type signState struct {
+	mac hash.Hash // HMAC-SHA256 keyed with the Signer's secret
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// maxPooledToken keeps one freak ticket from pinning its buffer.
+const maxPooledToken = 8 << 10
 
 // appendClaimsJSON appends jc as json.Marshal writes it (field order,
 // omitempty, HTML escaping, NumericDate as whole seconds). It is used only

@@ -94,8 +94,9 @@ func Sign(secret []byte, c Claims, now time.Time) (string, error) {
 	return NewSigner(secret).Sign(c, now)
 }
 
-// newJWTClaims checks c as Sign documents and returns its JWT claims.
-func newJWTClaims(secret []byte, c Claims, now time.Time) (*jwtClaims, error) {
+// checkClaims checks c as Sign documents and returns its variable names
+// sorted and unique.
+func checkClaims(secret []byte, c Claims) ([]string, error) {
 	if len(secret) < MinSecretLen {
 		return nil, fmt.Errorf("ticket secret must be at least %d bytes", MinSecretLen)
 	}
@@ -108,11 +109,28 @@ func newJWTClaims(secret []byte, c Claims, now time.Time) (*jwtClaims, error) {
 	if len(c.VarNames) > MaxVars {
 		return nil, fmt.Errorf("ticket binds at most %d variable names", MaxVars)
 	}
-	var names []string
-	if len(c.VarNames) > 0 {
-		names = slices.Compact(slices.Sorted(slices.Values(c.VarNames)))
+	names := c.VarNames
+	if !sortedUnique(names) { // the Issuer's are already
+		names = slices.Compact(slices.Sorted(slices.Values(names)))
 	}
-	return &jwtClaims{
+	if len(names) == 0 {
+		names = nil
+	}
+	return names, nil
+}
+
+func sortedUnique(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// jwtClaims returns c's JWT claims with those names and dates.
+func (c Claims) jwtClaims(names []string, issuedAt, expiresAt *jwt.NumericDate) jwtClaims {
+	return jwtClaims{
 		Bucket:      c.Bucket,
 		Key:         c.Key,
 		KeyPrefix:   c.KeyPrefix,
@@ -124,10 +142,10 @@ func newJWTClaims(secret []byte, c Claims, now time.Time) (*jwtClaims, error) {
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.User,
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
+			IssuedAt:  issuedAt,
+			ExpiresAt: expiresAt,
 		},
-	}, nil
+	}
 }
 
 // Verify checks the signature (HS256 only), issuer and expiry of token at

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,6 +65,9 @@ func SigningMethodFor(key crypto.PublicKey) (jwt.SigningMethod, error) {
 type authenticator struct {
 	keyfunc     jwt.Keyfunc
 	parser      *jwt.Parser
+	leeway      time.Duration
+	now         func() time.Time // golang-jwt's clock too
+	verified    *verifiedTokens
 	serviceKeys map[string]ServiceKeyHash
 }
 
@@ -99,7 +103,10 @@ func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	return &authenticator{keyfunc: keyfunc, parser: jwt.NewParser(opts...), serviceKeys: cfg.ServiceKeys}, nil
+	a := &authenticator{keyfunc: keyfunc, leeway: cfg.Leeway, now: time.Now, verified: &verifiedTokens{}, serviceKeys: cfg.ServiceKeys}
+	opts = append(opts, jwt.WithTimeFunc(func() time.Time { return a.now() }))
+	a.parser = jwt.NewParser(opts...)
+	return a, nil
 }
 
 // MaxSubjectLen is the longest JWT sub accepted, in bytes.
@@ -111,46 +118,75 @@ const maxTokenLen = 8 << 10
 // parse returns the caller's subject, or an unauthorized error that says
 // why without echoing the token.
 func (a *authenticator) parse(token string) (string, error) {
+	user, err := a.authenticate(token)
+	if err != nil {
+		return "", err
+	}
+	return user.(string), nil
+}
+
+// authenticate is parse with the subject boxed, as echo-jwt keeps it; a
+// token seen valid recently is not parsed again (see verifiedTokens).
+func (a *authenticator) authenticate(token string) (any, error) {
 	if len(token) > maxTokenLen {
-		return "", unauthorized("The bearer token is too long.")
+		return nil, unauthorized("The bearer token is too long.")
 	}
+	sum := sha256.Sum256([]byte(token))
+	now := a.now()
+	if user, ok := a.verified.lookup(&sum, now); ok {
+		return user, nil
+	}
+	claims, err := a.verify(token)
+	if err != nil {
+		return nil, err
+	}
+	t := verifiedToken{user: any(claims.Subject), expires: claims.ExpiresAt.Add(a.leeway)}
+	if claims.NotBefore != nil {
+		t.notBefore = claims.NotBefore.Add(-a.leeway)
+	}
+	a.verified.remember(&sum, t, now)
+	return t.user, nil
+}
+
+// verify parses token and applies every check to it.
+func (a *authenticator) verify(token string) (*jwtclaims.Registered, error) {
 	if strings.HasPrefix(token, ServiceKeyPrefix) {
-		return "", unauthorized("A service key only reads and manages uploads (with ?user=); uploading takes the user's own token.")
+		return nil, unauthorized("A service key only reads and manages uploads (with ?user=); uploading takes the user's own token.")
 	}
-	var claims jwtclaims.Registered // dates decoded without golang-jwt's nested Unmarshal
-	_, err := a.parser.ParseWithClaims(token, &claims, a.keyfunc)
+	claims := new(jwtclaims.Registered) // dates decoded without golang-jwt's nested Unmarshal
+	_, err := a.parser.ParseWithClaims(token, claims, a.keyfunc)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return "", unauthorized("The bearer token has expired.")
+		return nil, unauthorized("The bearer token has expired.")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return "", unauthorized("The bearer token is not valid yet.")
+		return nil, unauthorized("The bearer token is not valid yet.")
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return "", unauthorized("The bearer token has the wrong issuer.")
+		return nil, unauthorized("The bearer token has the wrong issuer.")
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return "", unauthorized("The bearer token has the wrong audience.")
+		return nil, unauthorized("The bearer token has the wrong audience.")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return "", unauthorized("The bearer token has no expiry (exp).")
+		return nil, unauthorized("The bearer token has no expiry (exp).")
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return "", unauthorized("The bearer token is malformed.")
+		return nil, unauthorized("The bearer token is malformed.")
 	case err != nil:
-		return "", unauthorized("The bearer token's signature or algorithm is not accepted.")
+		return nil, unauthorized("The bearer token's signature or algorithm is not accepted.")
 	}
 	switch {
 	case claims.Subject == "":
-		return "", unauthorized("The bearer token has no subject (sub).")
+		return nil, unauthorized("The bearer token has no subject (sub).")
 	case len(claims.Subject) > MaxSubjectLen:
 		// Stored with every record and indexed: Postgres cannot index
 		// arbitrarily long values.
-		return "", unauthorized(fmt.Sprintf("The bearer token's subject (sub) is longer than %d bytes.", MaxSubjectLen))
+		return nil, unauthorized(fmt.Sprintf("The bearer token's subject (sub) is longer than %d bytes.", MaxSubjectLen))
 	case !utf8.ValidString(claims.Subject) || strings.ContainsRune(claims.Subject, 0):
 		// Such a user could be issued a policy whose record can never be stored.
-		return "", unauthorized("The bearer token's subject (sub) is not valid UTF-8 text.")
+		return nil, unauthorized("The bearer token's subject (sub) is not valid UTF-8 text.")
 	case claims.Issuer == ticket.Issuer:
 		// An upload ticket is never a bearer token, even if an operator
 		// configured the same secret for both.
-		return "", unauthorized("An upload ticket is not a bearer token.")
+		return nil, unauthorized("An upload ticket is not a bearer token.")
 	}
-	return claims.Subject, nil
+	return claims, nil
 }
 
 func unauthorized(msg string) *apiError {
@@ -166,7 +202,7 @@ func (a *authenticator) middleware(onFailure func(echo.Context) error) echo.Midd
 	return echojwt.WithConfig(echojwt.Config{
 		ContextKey: userKey,
 		ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
-			return a.parse(auth)
+			return a.authenticate(auth)
 		},
 		ErrorHandler: func(c echo.Context, err error) error {
 			if limited := onFailure(c); limited != nil {

@@ -23,7 +23,27 @@ import (
 // readBody reads the whole (already size-limited) body, mapping the limit
 // to 413 body_too_large.
 func readBody(c echo.Context) ([]byte, error) {
-	b, err := io.ReadAll(c.Request().Body)
+	return readBodyInto(c, nil)
+}
+
+// readBodyInto is readBody appending to b, as io.ReadAll does.
+func readBodyInto(c echo.Context, b []byte) ([]byte, error) {
+	r := c.Request().Body
+	var err error
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the next size
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	if err == io.EOF {
+		err = nil
+	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -53,12 +73,23 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	body, err := readBody(c)
+	// Decoding copies what it keeps, so the body's buffer is reused.
+	bp := bodyBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= apiBodyLimit {
+			bodyBufs.Put(bp)
+		}
+	}()
+	body, err := readBodyInto(c, (*bp)[:0])
+	*bp = body
 	if err != nil {
 		return err
 	}
 	return decodeStrict(body, v)
 }
+
+// bodyBufs are the buffers decodeJSON reads request bodies into.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
 
 func decodeStrict(body []byte, v any) error {
 	// encoding/json would replace invalid UTF-8 with U+FFFD, so what is

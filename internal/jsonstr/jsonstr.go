@@ -28,16 +28,20 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// Text is what the appenders take: a string, or bytes holding one (a
+// document being built into a buffer, without a copy into a string).
+type Text interface{ ~string | ~[]byte }
+
 // Append appends s as a JSON string literal, as encoding/json writes it
 // with SetEscapeHTML(false).
-func Append(dst []byte, s string) []byte { return appendString(dst, s, false) }
+func Append[S Text](dst []byte, s S) []byte { return appendString(dst, s, false) }
 
 // AppendHTML appends s as encoding/json does by default (json.Marshal, and
 // so Echo's c.JSON and golang-jwt): also '<', '>' and '&' as \u003c, \u003e
 // and \u0026.
-func AppendHTML(dst []byte, s string) []byte { return appendString(dst, s, true) }
+func AppendHTML[S Text](dst []byte, s S) []byte { return appendString(dst, s, true) }
 
-func appendString(dst []byte, s string, html bool) []byte {
+func appendString[S Text](dst []byte, s S, html bool) []byte {
 	safe := &jsonSafe
 	if html {
 		safe = &htmlSafe
@@ -86,7 +90,7 @@ func appendString(dst []byte, s string, html bool) []byte {
 			start = i
 			continue
 		}
-		c, size := utf8.DecodeRuneInString(s[i:])
+		c, size := decodeRune(s[i:])
 		switch {
 		case c == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
@@ -103,6 +107,13 @@ func appendString(dst []byte, s string, html bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// decodeRune is utf8.DecodeRune of either kind of Text, without
+// converting (and so copying) all of it.
+func decodeRune[S Text](s S) (rune, int) {
+	var b [utf8.UTFMax]byte
+	return utf8.DecodeRune(b[:copy(b[:], s)])
 }
 
 // plain8 reports whether the eight bytes of w need no escaping: no byte

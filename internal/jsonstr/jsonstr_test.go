@@ -77,6 +77,18 @@ func TestAppendRandom(t *testing.T) {
 		if got, want := string(AppendHTML(nil, s)), marshalJSON(t, s); got != want {
 			t.Fatalf("AppendHTML(%q)\n got: %s\nwant: %s", s, got, want)
 		}
+		checkBytesAsString(t, s)
+	}
+}
+
+// checkBytesAsString: the []byte forms write what the string forms do.
+func checkBytesAsString(t *testing.T, s string) {
+	t.Helper()
+	if got, want := string(Append(nil, []byte(s))), string(Append(nil, s)); got != want {
+		t.Fatalf("Append([]byte(%q)) = %s, want %s", s, got, want)
+	}
+	if got, want := string(AppendHTML(nil, []byte(s))), string(AppendHTML(nil, s)); got != want {
+		t.Fatalf("AppendHTML([]byte(%q)) = %s, want %s", s, got, want)
 	}
 }
 
@@ -91,5 +103,6 @@ func FuzzAppend(f *testing.F) {
 		if got, want := string(AppendHTML(nil, s)), marshalJSON(t, s); got != want {
 			t.Fatalf("AppendHTML(%q)\n got: %s\nwant: %s", s, got, want)
 		}
+		checkBytesAsString(t, s)
 	})
 }
