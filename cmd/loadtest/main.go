@@ -19,6 +19,9 @@
 //
 //   - floor: POST /floor of the baseline process, a bare net/http handler,
 //     which every other phase is also compared with;
+//   - floor-sized: POST /floor-sized, the same handler answering as many
+//     bytes as ossgate's policy answer (measured before the rounds): an
+//     answer past net/http's 4 KB connection buffer takes two writes;
 //   - healthz: GET /healthz (Echo, middleware and request logging alone);
 //   - policy: POST /api/uploads/policy with a fresh HS256 JWT per simulated
 //     user (-users tokens minted up front, used round-robin);
@@ -45,6 +48,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -286,6 +290,10 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		return nil, err
 	}
 	logf("ossgate pid %d on %s, log %s", ossgate.cmd.Process.Pid, addr, ossgate.logPath)
+	answerBytes, err := policyAnswerWireSize(ctx, base, jwtSecret)
+	if err != nil {
+		return nil, err
+	}
 
 	// The baseline.
 	bport, err := freePort()
@@ -294,7 +302,8 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	baddr := "127.0.0.1:" + strconv.Itoa(bport)
 	baseline, err := startChild("baseline", baselineBin,
-		[]string{"-addr", baddr, "-bucket", bucket, "-region", region, "-callback-url", base + "/api/uploads/callback"},
+		[]string{"-addr", baddr, "-bucket", bucket, "-region", region, "-callback-url", base + "/api/uploads/callback",
+			"-floor-bytes", strconv.Itoa(answerBytes)},
 		append(cleanEnv(), "GOMAXPROCS=1", "OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef"),
 		filepath.Join(tmp, "baseline.log"), plan.serverPrefix())
 	if err != nil {
@@ -379,7 +388,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			gen, rateDesc, o.duration, o.rounds, o.duration/time.Duration(o.rounds), o.warmup),
 		fmt.Sprintf("ossgate: child process built from this tree, GOMAXPROCS=1, 127.0.0.1, non-local mode, fake credentials, SQLite in a temp dir, JSON logs to a file, OSSGATE_RATE_LIMIT=1000000/s; %d users with their own HS256 JWT%s", o.users, extraEnvDesc(o.ossgateEnv)),
 		fmt.Sprintf("callbacks: one per policy issued before the rounds (at most %d), each a new object, signed MD5withRSA with a %d-bit key served from 127.0.0.1, each sent once", o.maxCallbacks, o.keyBits),
-		"baseline: cmd/loadtest/baseline, GOMAXPROCS=1, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging; floor: the same process's /floor, a bare net/http handler that reads the request and writes 11 bytes",
+		"baseline: cmd/loadtest/baseline, GOMAXPROCS=1, net/http + encoding/json maps + per-request V4 key derivation, no auth, no validation, no logging; floor: the same process's /floor, a bare net/http handler that reads the request and writes 11 bytes; floor-sized: the same handler writing an answer as large as ossgate's policy answer on the wire",
 	}
 	if sample != nil {
 		rep.Settings = append(rep.Settings, "sample: "+sampleModule+" from "+o.sampleDir+", served as its README shows (GET /token answering Generate()'s JSON: V1 policy + callback, no auth), GOMAXPROCS=1")
@@ -422,6 +431,9 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	full := []phaseSpec{
 		{id: phaseFloor, label: "POST /floor (bare net/http handler, baseline process)", targeter: ft, server: baseline,
 			base: "http://" + baddr, wrk: policyWrk("/floor")},
+		{id: phaseFloorSized, label: fmt.Sprintf("POST /floor-sized (the same handler, answering %d bytes like ossgate's policy answer)", answerBytes),
+			targeter: policyTargeter("http://"+baddr+"/floor-sized", 0), server: baseline,
+			base: "http://" + baddr, wrk: policyWrk("/floor-sized")},
 		{id: phaseHealthz, label: "GET /healthz (ossgate)", targeter: hz, server: ossgate,
 			base: base, wrk: []wrkRequest{{Method: http.MethodGet, Path: "/healthz"}}},
 		{id: phasePolicy, label: "POST /api/uploads/policy (ossgate)", targeter: pt, server: ossgate,
@@ -431,7 +443,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	if o.webhooks {
 		// Both children, healthz and policy; the yardsticks are left out.
-		full = []phaseSpec{full[1], full[2],
+		full = []phaseSpec{full[2], full[3],
 			{id: phaseHealthzHooks, label: "GET /healthz (ossgate, webhooks on)", targeter: vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: hooksBase + "/healthz"}),
 				server: hooks, base: hooksBase, wrk: []wrkRequest{{Method: http.MethodGet, Path: "/healthz"}}},
 			{id: phasePolicyHooks, label: "POST /api/uploads/policy (ossgate, webhooks on)", targeter: policyTargeter(hooksBase+"/api/uploads/policy", 0),
@@ -954,4 +966,34 @@ func describeMachine() machine {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
 	return m
+}
+
+// policyAnswerWireSize is how many bytes one policy answer of ossgate takes
+// on the wire (status line, headers, body), for the floor of that size.
+func policyAnswerWireSize(ctx context.Context, base, jwtSecret string) (int, error) {
+	tokens, err := mintTokens(jwtSecret, 1)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/uploads/policy", strings.NewReader(policyBody))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tokens[0])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("ossgate answered the policy request with %s: %.200s", resp.Status, body)
+	}
+	var head bytes.Buffer
+	resp.Header.Write(&head)
+	return len("HTTP/1.1 200 OK\r\n") + head.Len() + len("\r\n") + len(body), nil
 }

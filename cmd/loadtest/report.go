@@ -16,7 +16,10 @@ const (
 	phaseCallback = "callback"
 	phasePaced    = "policy-paced"
 	phaseFloor    = "floor"
-	phaseSample   = "sample"
+	// phaseFloorSized is the floor answering as many bytes as ossgate's
+	// policy answer: what net/http and the kernel cost for that answer.
+	phaseFloorSized = "floor-sized"
+	phaseSample     = "sample"
 )
 
 // The targets of the "Prove speed" issue.
@@ -131,12 +134,16 @@ func (r *report) ratios() []namedRatio {
 		pair("callback / policy", phaseCallback, phasePolicy),
 		pair("ossgate policy / baseline policy", phasePolicy, phaseBaseline),
 	}
+	if _, ok := r.phase(phaseFloorSized); ok {
+		out = append(out, pair("ossgate policy / floor at its answer size", phasePolicy, phaseFloorSized),
+			pair("baseline policy / floor at ossgate's answer size", phaseBaseline, phaseFloorSized))
+	}
 	if _, ok := r.phase(phaseSample); ok {
 		out = append(out, pair("ossgate policy / sample /token", phasePolicy, phaseSample))
 	}
 	if _, ok := r.phase(phaseFloor); ok {
 		for _, p := range r.Phases {
-			if p.ID != phaseFloor && p.ID != phasePaced {
+			if p.ID != phaseFloor && p.ID != phasePaced && p.ID != phaseFloorSized {
 				out = append(out, pair(p.ID+" / floor", p.ID, phaseFloor))
 			}
 		}
@@ -217,7 +224,7 @@ func (r *report) errorsVerdict() verdict {
 	var errs, reqs uint64
 	var where []string
 	for _, p := range r.Phases {
-		if p.ID == phaseBaseline || p.ID == phaseFloor || p.ID == phaseSample {
+		if p.ID == phaseBaseline || p.ID == phaseFloor || p.ID == phaseFloorSized || p.ID == phaseSample {
 			continue // the yardsticks, not ossgate
 		}
 		reqs += p.Requests

@@ -39,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -180,12 +181,24 @@ func signV4(accessKeySecret, date, region, stringToSign string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// sizedAnswer is a JSON body that makes /floor-sized's answer wire bytes
+// long: net/http writes the status line, Content-Length, Content-Type and
+// Date before it (Date is always 29 characters).
+func sizedAnswer(wire int) []byte {
+	head := func(body int) int {
+		return len("HTTP/1.1 200 OK\r\nContent-Length: \r\nContent-Type: application/json\r\nDate: Mon, 02 Jan 2006 15:04:05 GMT\r\n\r\n") + len(strconv.Itoa(body))
+	}
+	n := max(wire-head(wire), len(`{"pad":""}`))
+	return []byte(`{"pad":"` + strings.Repeat("a", n-len(`{"pad":""}`)) + `"}`)
+}
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9100", "listen address")
 	bucket := flag.String("bucket", "examplebucket", "bucket name")
 	region := flag.String("region", "cn-hangzhou", "region id, without oss-")
 	callbackURL := flag.String("callback-url", "http://127.0.0.1:8080/api/uploads/callback", "callbackUrl put in the policy")
 	dir := flag.String("dir", "user-dir-prefix/", "object key prefix")
+	floorBytes := flag.Int("floor-bytes", 4096, "size on the wire (status line, headers, body) of /floor-sized's answer")
 	flag.Parse()
 
 	s := &server{
@@ -210,6 +223,16 @@ func main() {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
+	})
+	// The same floor, answering as many bytes as ossgate's policy answer:
+	// an answer that does not fit net/http's 4 KB connection buffer goes out
+	// in two writes, which on loopback costs more than most handlers.
+	sized := sizedAnswer(*floorBytes)
+	mux.HandleFunc("/floor-sized", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(sized)))
+		w.Write(sized)
 	})
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
