@@ -26,6 +26,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/internal/logbuf"
 	"github.com/ossgate/ossgate/internal/osstest"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/store"
@@ -58,7 +59,8 @@ type benchServer struct {
 	bucket *fakeBucket
 }
 
-// newBenchServer wires the server as main does, logging JSON to a file.
+// newBenchServer wires the server as main does, logging JSON to a file
+// through the same buffer.
 func newBenchServer(b testing.TB) *benchServer {
 	b.Helper()
 	dir := b.TempDir()
@@ -71,7 +73,8 @@ func newBenchServer(b testing.TB) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { logFile.Close() })
+	logs := logbuf.New(logFile) // as main buffers them
+	b.Cleanup(func() { logs.Flush(); logFile.Close() })
 	issuer, err := policy.NewIssuer(policy.IssuerConfig{
 		Credentials:      testCreds,
 		Region:           "cn-hangzhou",
@@ -98,7 +101,7 @@ func newBenchServer(b testing.TB) *benchServer {
 		Auth:           AuthConfig{Secret: testJWTSecret, Leeway: 30 * time.Second},
 		RateLimit:      RateLimit{PerSecond: 1e6, Burst: 1e6},
 		UploadURL:      "https://" + testBucket + ".oss-cn-hangzhou.aliyuncs.com",
-		Logger:         slog.New(slog.NewJSONHandler(logFile, nil)),
+		Logger:         slog.New(logbuf.Handler(slog.NewJSONHandler(logs, nil), logs)),
 	})
 	if err != nil {
 		b.Fatal(err)
