@@ -151,17 +151,27 @@ func eventFor(typ string, r Record, at time.Time) (newEvent, error) {
 	if err != nil {
 		return newEvent{}, fmt.Errorf("store: event data: %w", err)
 	}
-	return newEvent{id: newEventID(), typ: typ, uploadID: r.ID, data: string(data), at: at.UTC().Truncate(time.Microsecond)}, nil
+	return newEvent{id: newEventID(at), typ: typ, uploadID: r.ID, data: string(data), at: at.UTC().Truncate(time.Microsecond)}, nil
 }
 
-// newEventID is "evt_" and 26 random base32 characters (130 bits).
-func newEventID() string {
+// newEventID is "evt_" and 26 base32 characters laid out like a ULID: the
+// first 10 encode at in milliseconds since 1970 (48 bits), the other 16 are
+// random (80 bits). Ids made later sort after earlier ones, so the events of
+// one commit go to the right edge of the primary key's index, one page
+// for many of them, instead of one random page each (a WAL frame written and
+// fsynced per event on SQLite).
+func newEventID(at time.Time) string {
 	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 	var b [26]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := rand.Read(b[10:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	for i := range b {
+	ms := uint64(max(at.UnixMilli(), 0))
+	for i := 9; i >= 0; i-- {
+		b[i] = alphabet[ms&31]
+		ms >>= 5
+	}
+	for i := 10; i < len(b); i++ {
 		b[i] = alphabet[b[i]&31]
 	}
 	return "evt_" + string(b[:])
@@ -196,7 +206,7 @@ func (c checked[B]) LeaseEvents(ctx context.Context, now time.Time, lease time.D
 		return nil, fmt.Errorf("%w: lease %v is not positive", ErrInvalid, lease)
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	evs, err := c.b.leaseEvents(ctx, now, now.Add(lease), newEventID(), limit)
+	evs, err := c.b.leaseEvents(ctx, now, now.Add(lease), newEventID(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: lease events: %w", err)
 	}

@@ -20,9 +20,13 @@ import (
 
 const eventColumns = `id, type, upload_id, data, created_at, state, attempts, next_attempt_at, last_status, last_error, finished_at, lease`
 
+// sqliteLease picks the due rows by webhook_events_due, named: without
+// statistics SQLite's planner prefers webhook_events_state (state = ?) and
+// sorts every pending row, leased ones included, in a temporary B-tree, so
+// each lease read the whole backlog (pages and all) instead of the limit.
 const sqliteLease = `UPDATE webhook_events
 	SET next_attempt_at = ?, lease = ?, attempts = attempts + 1
-	WHERE id IN (SELECT id FROM webhook_events
+	WHERE id IN (SELECT id FROM webhook_events INDEXED BY webhook_events_due
 		WHERE state = 'pending' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at LIMIT ?)
 	RETURNING ` + eventColumns
@@ -38,8 +42,10 @@ func (s *sqliteStore) finishAttempts(ctx context.Context, items []finishItem) ([
 }
 
 // leaseIn runs a lease in the writer's transaction.
-func leaseIn(ctx context.Context, tx *sql.Tx, a *leaseArgs) ([]Event, error) {
-	rows, err := tx.QueryContext(ctx, sqliteLease, a.until.UnixMicro(), a.token, a.now.UnixMicro(), a.limit)
+func (s *sqliteStore) leaseIn(ctx context.Context, tx *sql.Tx, a *leaseArgs) ([]Event, error) {
+	stmt := tx.StmtContext(ctx, s.prepared.lease)
+	defer stmt.Close()
+	rows, err := stmt.QueryContext(ctx, a.until.UnixMicro(), a.token, a.now.UnixMicro(), a.limit)
 	if err != nil {
 		return nil, err
 	}

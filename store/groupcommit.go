@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -41,6 +42,39 @@ const sqliteInsert = `INSERT INTO uploads (` + recordColumns + `)
 // sqliteInsertEvent writes a new record's event in the record's transaction.
 const sqliteInsertEvent = `INSERT INTO webhook_events (id, type, upload_id, data, created_at, next_attempt_at)
 	VALUES (?, ?, ?, ?, ?, ?)`
+
+// writerStmts are the writer's statements, prepared once on the write
+// connection at open (prepareWriter) and taken into each transaction with
+// Tx.StmtContext, which reuses the connection's prepared statement: parsing
+// and planning them again in every group commit cost as much as an insert.
+type writerStmts struct {
+	insert, insertEvent, lease *sql.Stmt
+}
+
+// prepareWriter prepares the writer's statements on s.write.
+func (s *sqliteStore) prepareWriter(ctx context.Context) error {
+	for _, p := range []struct {
+		to    **sql.Stmt
+		query string
+	}{{&s.prepared.insert, sqliteInsert}, {&s.prepared.insertEvent, sqliteInsertEvent}, {&s.prepared.lease, sqliteLease}} {
+		st, err := s.write.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.closeWriterStmts()
+			return err
+		}
+		*p.to = st
+	}
+	return nil
+}
+
+// closeWriterStmts closes the statements prepareWriter made.
+func (s *sqliteStore) closeWriterStmts() {
+	for _, st := range []*sql.Stmt{s.prepared.insert, s.prepared.insertEvent, s.prepared.lease} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
 
 // outboxOp is a webhook lease or a batch of outcomes for the writer.
 type outboxOp struct {
@@ -114,19 +148,38 @@ func (s *sqliteStore) writeLoop() {
 		case <-s.quit:
 			return
 		}
-	more:
-		for len(batch) < maxBatch && len(ops) < maxBatch {
-			select {
-			case req := <-s.inserts:
-				batch = append(batch, req)
-			case op := <-s.outbox:
-				ops = append(ops, op)
-			default:
-				break more
+		for n := 0; len(batch) < maxBatch && len(ops) < maxBatch; {
+			// Let the goroutines that are ready run up to their submit
+			// before the transaction starts. Without this, on one core
+			// (GOMAXPROCS=1) the writer runs right after the first submit
+			// wakes it, before any other handler gets a turn, and nearly
+			// every commit held one record: an fsync per callback.
+			runtime.Gosched()
+			n = s.takeWaiting(&batch, &ops)
+			if n == 0 {
+				break
 			}
 		}
 		s.commitWith(batch, ops)
 	}
+}
+
+// takeWaiting appends the inserts and ops waiting to be taken, up to
+// maxBatch of each, and says how many it took.
+func (s *sqliteStore) takeWaiting(batch *[]insertReq, ops *[]*outboxOp) int {
+	n := 0
+	for len(*batch) < maxBatch && len(*ops) < maxBatch {
+		select {
+		case req := <-s.inserts:
+			*batch = append(*batch, req)
+		case op := <-s.outbox:
+			*ops = append(*ops, op)
+		default:
+			return n
+		}
+		n++
+	}
+	return n
 }
 
 // commit stores batch in one transaction (commitWith, without ops).
@@ -184,14 +237,14 @@ func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq, ops []*ou
 		return nil, nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	created, err := insertIn(ctx, tx, batch)
+	created, err := s.insertIn(ctx, tx, batch)
 	if err != nil {
 		return nil, nil, err
 	}
 	res := make([]outboxRes, len(ops))
 	for i, op := range ops {
 		if op.lease != nil {
-			res[i].evs, err = leaseIn(ctx, tx, op.lease)
+			res[i].evs, err = s.leaseIn(ctx, tx, op.lease)
 		} else {
 			res[i].oks, err = finishIn(ctx, tx, op.finish)
 		}
@@ -199,20 +252,21 @@ func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq, ops []*ou
 			return nil, nil, err
 		}
 	}
-	return created, res, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, nil, err
+	}
+	s.txs.Add(1)
+	return created, res, nil
 }
 
 // insertIn writes the records of batch, and the events of the new ones, in tx.
-func insertIn(ctx context.Context, tx *sql.Tx, batch []insertReq) ([]bool, error) {
+func (s *sqliteStore) insertIn(ctx context.Context, tx *sql.Tx, batch []insertReq) ([]bool, error) {
 	if len(batch) == 0 {
 		return nil, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, sqliteInsert)
-	if err != nil {
-		return nil, err
-	}
+	stmt := tx.StmtContext(ctx, s.prepared.insert)
 	defer stmt.Close()
-	var evStmt *sql.Stmt // prepared once a batch holds an event
+	var evStmt *sql.Stmt // taken into tx once a batch holds an event
 	created := make([]bool, len(batch))
 	for i, req := range batch {
 		r := req.r
@@ -228,9 +282,7 @@ func insertIn(ctx context.Context, tx *sql.Tx, batch []insertReq) ([]bool, error
 			continue
 		}
 		if evStmt == nil {
-			if evStmt, err = tx.PrepareContext(ctx, sqliteInsertEvent); err != nil {
-				return nil, err
-			}
+			evStmt = tx.StmtContext(ctx, s.prepared.insertEvent)
 			defer evStmt.Close()
 		}
 		ev := req.ev

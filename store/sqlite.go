@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // driver "sqlite"
@@ -39,6 +40,8 @@ type sqliteStore struct {
 
 	inserts    chan insertReq // unbuffered: a request is either taken by the writer or not sent
 	outbox     chan *outboxOp // webhook leases and outcomes, written by the writer too; unbuffered
+	prepared   writerStmts    // the writer's statements (groupcommit.go)
+	txs        atomic.Int64   // transactions the writer committed (for tests)
 	quit       chan struct{}  // closed by Close
 	writerDone chan struct{}  // closed when the writer goroutine has returned
 
@@ -92,6 +95,13 @@ func openSQLite(ctx context.Context, path string, o Options) (Store, error) {
 			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 		}
 		s.read = read
+	}
+	if err := s.prepareWriter(ctx); err != nil {
+		if s.read != s.write {
+			s.read.Close()
+		}
+		write.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s.inserts = make(chan insertReq)
 	s.outbox = make(chan *outboxOp)
@@ -216,6 +226,7 @@ func (s *sqliteStore) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.writerDone // no write in flight once it returns
+		s.closeWriterStmts()
 		var errs []error
 		if s.read != s.write {
 			errs = append(errs, s.read.Close())

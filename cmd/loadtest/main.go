@@ -136,7 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs, database)")
 	fs.StringVar(&o.sampleDir, "sample-dir", "", "a copy of github.com/alphasnow/aliyun-oss-appserver-go: build its README's server (GET /token) and measure it too")
 	fs.StringVar(&o.generator, "generator", "auto", "what drives the phases at full speed: wrk, vegeta, or auto (wrk when installed)")
-	fs.BoolVar(&o.webhooks, "webhooks", false, "measure webhooks on vs off: a second ossgate child with OSSGATE_WEBHOOK_URL set, delivering to a receiver in this tool; healthz, policy and callback of both, interleaved (no floor, baseline, sample or paced phase)")
+	fs.BoolVar(&o.webhooks, "webhooks", false, "measure webhooks on vs off: a second ossgate child with OSSGATE_WEBHOOK_URL set, delivering to a receiver in this tool; healthz, policy and callback of both, interleaved, then both children's callbacks paced at -paced-load of the maximum without webhooks (no floor, baseline, sample or paced policy phase; raise -max-callbacks so that both fit)")
 	var extraEnv envList
 	fs.Var(&extraEnv, "ossgate-env", "extra KEY=VALUE in ossgate's environment, e.g. GOGC=400 (repeatable; for experiments)")
 	if err := fs.Parse(args); err != nil {
@@ -559,6 +559,22 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			rep.Webhooks.HooksRSS = n
 		}
 		rep.Settings = append(rep.Settings, "webhooks: a second ossgate child, the same build, settings and secrets, plus OSSGATE_WEBHOOK_URL and _SECRET, delivering to a receiver in this tool (on the generator's CPU) that checks each delivery with webhook/webhooktest's verifier (written from the Standard Webhooks specification), dedupes by webhook-id and notes when each arrived; both children get the same signed callbacks")
+		if o.pacedLoad > 0 && o.rate == 0 {
+			used := 0 // callbacks the rounds sent to either child
+			for i, sp := range specs {
+				if sp.id == phaseCallback || sp.id == phaseCallbackHooks {
+					used = max(used, int(rep.Phases[i].Requests))
+				}
+			}
+			p := pacedHooks{off: ossgate, on: hooks, offBase: base, onBase: hooksBase, targets: targets[used:],
+				load: o.pacedLoad, conns: o.conns, duration: o.duration, rounds: o.rounds, recv: recv}
+			phases, paced := p.run(ctx, rep, logf)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			rep.Phases = append(rep.Phases, phases...)
+			rep.Webhooks.Paced = paced
+		}
 	}
 	if prep.res.Errors > 0 {
 		rep.Settings = append(rep.Settings, fmt.Sprintf("WARNING: %d errors while issuing the policies for the callbacks", prep.res.Errors))

@@ -56,6 +56,24 @@ func (h *hookReport) markdown(b *strings.Builder) {
 	if len(h.Bad) > 0 {
 		row("refused deliveries, e.g.", strings.Join(h.Bad, " | "))
 	}
+	if p := h.Paced; p != nil {
+		fmt.Fprintf(b, "\n| webhook delivery, callbacks paced at %d/s (%.0f%% of the max without webhooks) | measured |\n|---|--:|\n", p.Rate, p.Load*100)
+		row("callbacks answered 200", fmt.Sprint(p.Answered))
+		row("their upload.completed events delivered (verified, deduped by webhook-id)", fmt.Sprint(p.Delivered))
+		row("callback rate / delivery rate while the paced slices ran", fmt.Sprintf("%.0f/s / %.0f/s", p.CallbackRate(), p.DeliveryRate()))
+		row("callback answer → delivery p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtSigned(p.P50), fmtSigned(p.P99), fmtSigned(p.Max)))
+		row("longest time from a paced slice's end to its last event's arrival", fmtSigned(p.MaxSliceDrain))
+	}
+}
+
+// pacedLatency is the paced callbacks' p50 and p99 with webhooks on and off.
+func (r *report) pacedLatency() (string, bool) {
+	off, ok1 := r.phase(phasePacedCallback)
+	on, ok2 := r.phase(phasePacedCallbackHooks)
+	if !ok1 || !ok2 || off.Requests == 0 || on.Requests == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("p50 %s vs %s, p99 %s vs %s (on vs off)", fmtDur(on.P50), fmtDur(off.P50), fmtDur(on.P99), fmtDur(off.P99)), true
 }
 
 // fmtSigned is fmtDur for a time that may be negative (a delivery can
@@ -99,6 +117,26 @@ func (r *report) webhookVerdicts() []verdict {
 		out = append(out, verdict{target, "no callbacks", "N/A"})
 	} else {
 		out = append(out, verdict{target, fmt.Sprintf("%.0f/s vs %.0f/s (%.3f×)", h.DeliveryRate(), h.CallbackRate(), v), passMiss(v >= targetHooksRate)})
+	}
+	if p := h.Paced; p != nil {
+		target := fmt.Sprintf("paced callbacks (%.0f%% of max): delivery rate ≥ %.2f × callback rate while they ran", p.Load*100, targetHooksRate)
+		if v := ratio(p.DeliveryRate(), p.CallbackRate()); math.IsNaN(v) {
+			out = append(out, verdict{target, "no callbacks", "N/A"})
+		} else {
+			out = append(out, verdict{target, fmt.Sprintf("%.0f/s vs %.0f/s (%.3f×)", p.DeliveryRate(), p.CallbackRate(), v), passMiss(v >= targetHooksRate)})
+		}
+		target = fmt.Sprintf("paced callbacks: every event delivered ≤ %v after its slice ended", targetHooksDrain)
+		switch {
+		case p.Answered == 0:
+			out = append(out, verdict{target, "no callbacks", "N/A"})
+		case p.Delivered < p.Answered:
+			out = append(out, verdict{target, fmt.Sprintf("%d of %d delivered", p.Delivered, p.Answered), "MISS"})
+		default:
+			out = append(out, verdict{target, fmt.Sprintf("all %d, at most %s after", p.Answered, fmtSigned(p.MaxSliceDrain)), passMiss(p.MaxSliceDrain <= targetHooksDrain)})
+		}
+		if lat, ok := r.pacedLatency(); ok {
+			out = append(out, verdict{"paced callbacks: latency with webhooks on vs off (reported, no target)", lat, "N/A"})
+		}
 	}
 	return append(out, r.errorsVerdict(), r.rssVerdict())
 }

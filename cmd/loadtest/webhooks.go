@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -198,6 +201,8 @@ type hookReport struct {
 	// the last event; meaningful only when Delivered == Answered.
 	Drain    time.Duration
 	HooksRSS int64 // VmHWM of the child with webhooks
+	// Paced is the paced callback phase's delivery, when it ran.
+	Paced *pacedReport
 }
 
 // CallbackRate and DeliveryRate are per second of the callback slices.
@@ -267,4 +272,83 @@ func retarget(ts []vegeta.Target, from, to string) []vegeta.Target {
 		out[i] = t
 	}
 	return out
+}
+
+// Phase ids of the paced callback phase (-webhooks with -paced-load).
+const (
+	phasePacedCallback      = "paced-callback"
+	phasePacedCallbackHooks = "paced-callback-webhooks"
+)
+
+// pacedHooks is the paced callback phase of a -webhooks run: both
+// children's callbacks at load × the measured maximum of the child without
+// webhooks, interleaved in rounds like the others, so that the report can
+// say whether delivery keeps up below saturation and what webhooks cost the
+// callback's latency there. It runs after the backlog of the saturated
+// rounds has been delivered, on callbacks neither child has seen.
+type pacedHooks struct {
+	off, on         *child
+	offBase, onBase string
+	targets         []vegeta.Target // signed, for offBase; none sent yet
+	load            float64
+	conns           int
+	duration        time.Duration // in total per child
+	rounds          int
+	recv            *hookReceiver
+}
+
+// pacedReport is the paced phase's delivery figures.
+type pacedReport struct {
+	Load float64
+	Rate int // asked for, per child
+	*hookReport
+}
+
+// run measures the paced phases; rep holds the saturated rounds. It returns
+// the two phases for the table and the delivery figures, or nil figures
+// (and no phases) when there was no maximum to pace from.
+func (p pacedHooks) run(ctx context.Context, rep *report, logf func(string, ...any)) ([]phaseResult, *pacedReport) {
+	peak := rep.rps(phaseCallback)
+	if math.IsNaN(peak) || peak <= 0 || len(p.targets) == 0 {
+		return nil, nil
+	}
+	rate := max(int(peak*p.load), 1)
+	if need := int(float64(rate) * p.duration.Seconds()); need > len(p.targets) {
+		logf("paced callbacks: %d pre-signed callbacks left, %d needed at %d/s for %v: the phase ends early (raise -max-callbacks)", len(p.targets), need, rate, p.duration)
+	}
+	logf("callbacks of both children paced at %d/s", rate)
+	label := func(onOff string) string {
+		return fmt.Sprintf("POST /api/uploads/callback (ossgate, webhooks %s), paced at %.0f%% of the max without", onOff, p.load*100)
+	}
+	track := newHookTrack()
+	specs := []phaseSpec{
+		{id: phasePacedCallback, label: label("off"), targeter: onceTargeter(p.targets), server: p.off},
+		{id: phasePacedCallbackHooks, label: label("on"), targeter: onceTargeter(retarget(p.targets, p.offBase, p.onBase)), server: p.on, keep: track.keep},
+	}
+	accs := make([]*accum, len(specs))
+	for i := range specs {
+		specs[i].conns, specs[i].rate, specs[i].duration = p.conns, rate, p.duration/time.Duration(p.rounds)
+		accs[i] = newAccum(specs[i])
+	}
+	for round := range p.rounds {
+		for k := range specs {
+			i := (round + k) % len(specs)
+			if accs[i].exhausted || ctx.Err() != nil {
+				continue
+			}
+			if specs[i].id == phasePacedCallbackHooks {
+				track.begin()
+			}
+			measure(ctx, specs[i], accs[i])
+			if specs[i].id == phasePacedCallbackHooks {
+				track.end()
+			}
+		}
+	}
+	var out []phaseResult
+	for _, a := range accs {
+		out = append(out, a.result())
+	}
+	waitDelivered(track, p.recv, 30*time.Second)
+	return out, &pacedReport{Load: p.load, Rate: rate, hookReport: summarize(track, p.recv)}
 }
