@@ -93,6 +93,7 @@ type options struct {
 	sampleDir    string   // a copy of the published sample app server's library; "" skips it
 	generator    string   // auto, wrk or vegeta: what drives the saturation phases
 	webhooks     bool     // a second ossgate with webhooks on, against the first (see webhooks.go)
+	perfDir      string   // profile each phase's first slice with perf into this directory (see perf.go)
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -136,6 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs, database)")
 	fs.StringVar(&o.sampleDir, "sample-dir", "", "a copy of github.com/alphasnow/aliyun-oss-appserver-go: build its README's server (GET /token) and measure it too")
 	fs.StringVar(&o.generator, "generator", "auto", "what drives the phases at full speed: wrk, vegeta, or auto (wrk when installed)")
+	fs.StringVar(&o.perfDir, "perf-dir", "", "profile each phase's first slice with Linux perf on its server, into DIR/PHASE.perf.data")
 	fs.BoolVar(&o.webhooks, "webhooks", false, "measure webhooks on vs off: a second ossgate child with OSSGATE_WEBHOOK_URL set, delivering to a receiver in this tool; healthz, policy and callback of both, interleaved, then both children's callbacks paced at -paced-load of the maximum without webhooks (no floor, baseline, sample or paced policy phase; raise -max-callbacks so that both fit)")
 	var extraEnv envList
 	fs.Var(&extraEnv, "ossgate-env", "extra KEY=VALUE in ossgate's environment, e.g. GOGC=400 (repeatable; for experiments)")
@@ -196,6 +198,11 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	if runner != nil && o.duration/time.Duration(o.rounds) < time.Second {
 		return nil, errors.New("with wrk, each slice (-duration / -rounds) must be at least 1s")
+	}
+	if o.perfDir != "" {
+		if err := checkPerfDir(o.perfDir); err != nil {
+			return nil, err
+		}
 	}
 
 	tmp, err := os.MkdirTemp("", "ossgate-loadtest-")
@@ -529,7 +536,16 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			if specs[i].id == phaseCallbackHooks {
 				track.begin()
 			}
+			var stopPerf func()
+			if o.perfDir != "" && round == 0 {
+				if stopPerf, err = perfSlice(o.perfDir, specs[i].id, specs[i].server.cmd.Process.Pid, logf); err != nil {
+					return nil, err
+				}
+			}
 			measure(ctx, specs[i], accs[i])
+			if stopPerf != nil {
+				stopPerf()
+			}
 			if specs[i].id == phaseCallbackHooks {
 				track.end()
 			}
