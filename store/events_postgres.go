@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Several instances may poll one database: FOR UPDATE SKIP LOCKED lets each
@@ -90,9 +91,19 @@ func (s *postgresStore) finishAttempts(ctx context.Context, items []finishItem) 
 	return oks, tx.Commit(ctx)
 }
 
+// As on SQLite (events_sqlite.go), each read and write names one state, so
+// that it can use the partial index over it.
+
 func (s *postgresStore) events(ctx context.Context, state EventState, limit int) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM webhook_events
-		WHERE $1 = '' OR state = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, string(state), limit)
+	var rows pgx.Rows
+	var err error
+	if state == "" {
+		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM webhook_events
+			ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM webhook_events
+			WHERE state = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, string(state), limit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +111,15 @@ func (s *postgresStore) events(ctx context.Context, state EventState, limit int)
 }
 
 func (s *postgresStore) retryEvents(ctx context.Context, id string, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE webhook_events
-		SET state = 'pending', attempts = 0, next_attempt_at = $1, finished_at = NULL, lease = NULL
-		WHERE ($2 = '' AND state = 'failed') OR (id = $2 AND state IN ('failed', 'pending'))`, now, id)
+	const set = `UPDATE webhook_events
+		SET state = 'pending', attempts = 0, next_attempt_at = $1, finished_at = NULL, lease = NULL`
+	var tag pgconn.CommandTag
+	var err error
+	if id == "" {
+		tag, err = s.pool.Exec(ctx, set+` WHERE state = 'failed'`, now)
+	} else {
+		tag, err = s.pool.Exec(ctx, set+` WHERE id = $2 AND state IN ('failed', 'pending')`, now, id)
+	}
 	if err != nil {
 		return 0, err
 	}

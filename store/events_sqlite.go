@@ -56,8 +56,9 @@ const sqliteFinish = `UPDATE webhook_events
 	SET state = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?, lease = NULL
 	WHERE id = ? AND lease = ?`
 
-// sqliteFinishDelivered is the one UPDATE that marks n delivered events:
-// rows (id, lease, at, status) from a VALUES list.
+// sqliteFinishDelivered is the one UPDATE that marks up to n delivered
+// events: rows (id, lease, at, status) from a VALUES list. Rows with a NULL
+// id (the padding of a smaller batch) match no event.
 func sqliteFinishDelivered(n int) string {
 	var b strings.Builder
 	b.WriteString("WITH v(id, lease, at, status) AS (VALUES ")
@@ -74,16 +75,32 @@ func sqliteFinishDelivered(n int) string {
 	return b.String()
 }
 
+// deliveredClasses are the batch sizes sqliteFinishDelivered is prepared
+// for, at open: a statement per size made the writer parse and plan a new
+// VALUES list of up to 200 rows in nearly every transaction. A batch is
+// padded with NULL rows to the next class (at most twice its size) or, past
+// the last, split.
+var deliveredClasses = [...]int{1, 2, 4, 8, 16, 32, 64, 128, 256}
+
+// deliveredClass is the index in deliveredClasses of the smallest class
+// that holds n rows, or of the last.
+func deliveredClass(n int) int {
+	for i, c := range deliveredClasses {
+		if n <= c {
+			return i
+		}
+	}
+	return len(deliveredClasses) - 1
+}
+
 // finishIn writes outcomes in the writer's transaction: the delivered ones
-// in one statement, the others (rare) one each.
-func finishIn(ctx context.Context, tx *sql.Tx, items []finishItem) ([]bool, error) {
+// in one statement per deliveredClasses' worth, the others (rare) one each.
+func (s *sqliteStore) finishIn(ctx context.Context, tx *sql.Tx, items []finishItem) ([]bool, error) {
 	oks := make([]bool, len(items))
-	var args []any
-	at := map[string]int{} // delivered id -> index in items
+	var delivered []int // indexes in items
 	for i, it := range items {
 		if it.state == EventDelivered {
-			args = append(args, it.id, it.lease, it.r.At.UnixMicro(), it.r.Status)
-			at[it.id] = i
+			delivered = append(delivered, i)
 			continue
 		}
 		next, finished := it.nextAndFinished()
@@ -91,7 +108,7 @@ func finishIn(ctx context.Context, tx *sql.Tx, items []finishItem) ([]bool, erro
 		if finished != nil {
 			fin = sql.NullInt64{Int64: finished.UnixMicro(), Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, sqliteFinish, string(it.state), next.UnixMicro(), fin, it.r.Status, it.r.Error, it.id, it.lease)
+		res, err := tx.StmtContext(ctx, s.prepared.finish).ExecContext(ctx, string(it.state), next.UnixMicro(), fin, it.r.Status, it.r.Error, it.id, it.lease)
 		if err != nil {
 			return nil, err
 		}
@@ -101,27 +118,58 @@ func finishIn(ctx context.Context, tx *sql.Tx, items []finishItem) ([]bool, erro
 		}
 		oks[i] = n == 1
 	}
-	if len(at) == 0 {
-		return oks, nil
+	for len(delivered) > 0 {
+		k := deliveredClass(len(delivered))
+		part := delivered[:min(len(delivered), deliveredClasses[k])]
+		delivered = delivered[len(part):]
+		if err := s.finishDelivered(ctx, tx, k, items, part, oks); err != nil {
+			return nil, err
+		}
 	}
-	rows, err := tx.QueryContext(ctx, sqliteFinishDelivered(len(args)/4), args...)
+	return oks, nil
+}
+
+// finishDelivered marks items[part] delivered with the statement of class
+// k, setting oks of those whose lease still held.
+func (s *sqliteStore) finishDelivered(ctx context.Context, tx *sql.Tx, k int, items []finishItem, part []int, oks []bool) error {
+	args := make([]any, 4*deliveredClasses[k]) // the padding stays NULL
+	at := make(map[string]int, len(part))      // id -> index in items
+	for j, i := range part {
+		it := items[i]
+		args[4*j], args[4*j+1], args[4*j+2], args[4*j+3] = it.id, it.lease, it.r.At.UnixMicro(), it.r.Status
+		at[it.id] = i
+	}
+	stmt := tx.StmtContext(ctx, s.prepared.delivered[k])
+	defer stmt.Close()
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return err
 		}
 		oks[at[id]] = true
 	}
-	return oks, rows.Err()
+	return rows.Err()
 }
 
+// The outbox's reads and the operator's writes each name one state, so
+// that each can use the partial index over it (schema 005): an OR with a
+// bound parameter in it is planned as a scan of the whole table.
+
 func (s *sqliteStore) events(ctx context.Context, state EventState, limit int) ([]Event, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM webhook_events
-		WHERE ? = '' OR state = ? ORDER BY created_at DESC, id DESC LIMIT ?`, string(state), string(state), limit)
+	var rows *sql.Rows
+	var err error
+	if state == "" {
+		rows, err = s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM webhook_events
+			ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	} else {
+		rows, err = s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM webhook_events
+			WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?`, string(state), limit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +177,15 @@ func (s *sqliteStore) events(ctx context.Context, state EventState, limit int) (
 }
 
 func (s *sqliteStore) retryEvents(ctx context.Context, id string, now time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE webhook_events
-		SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease = NULL
-		WHERE (? = '' AND state = 'failed') OR (id = ? AND state IN ('failed', 'pending'))`, now.UnixMicro(), id, id)
+	const set = `UPDATE webhook_events
+		SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease = NULL`
+	var res sql.Result
+	var err error
+	if id == "" {
+		res, err = s.write.ExecContext(ctx, set+` WHERE state = 'failed'`, now.UnixMicro())
+	} else {
+		res, err = s.write.ExecContext(ctx, set+` WHERE id = ? AND state IN ('failed', 'pending')`, now.UnixMicro(), id)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -48,30 +48,43 @@ const sqliteInsertEvent = `INSERT INTO webhook_events (id, type, upload_id, data
 // Tx.StmtContext, which reuses the connection's prepared statement: parsing
 // and planning them again in every group commit cost as much as an insert.
 type writerStmts struct {
-	insert, insertEvent, lease *sql.Stmt
+	insert, insertEvent, lease, finish *sql.Stmt
+	// delivered[i] marks up to deliveredClasses[i] delivered events
+	// (sqliteFinishDelivered): a batch is padded to the next class.
+	delivered [len(deliveredClasses)]*sql.Stmt
+}
+
+// all is every statement of w, nil ones included.
+func (w *writerStmts) all() []**sql.Stmt {
+	out := []**sql.Stmt{&w.insert, &w.insertEvent, &w.lease, &w.finish}
+	for i := range w.delivered {
+		out = append(out, &w.delivered[i])
+	}
+	return out
 }
 
 // prepareWriter prepares the writer's statements on s.write.
 func (s *sqliteStore) prepareWriter(ctx context.Context) error {
-	for _, p := range []struct {
-		to    **sql.Stmt
-		query string
-	}{{&s.prepared.insert, sqliteInsert}, {&s.prepared.insertEvent, sqliteInsertEvent}, {&s.prepared.lease, sqliteLease}} {
-		st, err := s.write.PrepareContext(ctx, p.query)
+	queries := []string{sqliteInsert, sqliteInsertEvent, sqliteLease, sqliteFinish}
+	for _, n := range deliveredClasses {
+		queries = append(queries, sqliteFinishDelivered(n))
+	}
+	for i, to := range s.prepared.all() {
+		st, err := s.write.PrepareContext(ctx, queries[i])
 		if err != nil {
 			s.closeWriterStmts()
 			return err
 		}
-		*p.to = st
+		*to = st
 	}
 	return nil
 }
 
 // closeWriterStmts closes the statements prepareWriter made.
 func (s *sqliteStore) closeWriterStmts() {
-	for _, st := range []*sql.Stmt{s.prepared.insert, s.prepared.insertEvent, s.prepared.lease} {
-		if st != nil {
-			st.Close()
+	for _, st := range s.prepared.all() {
+		if *st != nil {
+			(*st).Close()
 		}
 	}
 }
@@ -246,7 +259,7 @@ func (s *sqliteStore) insertTx(ctx context.Context, batch []insertReq, ops []*ou
 		if op.lease != nil {
 			res[i].evs, err = s.leaseIn(ctx, tx, op.lease)
 		} else {
-			res[i].oks, err = finishIn(ctx, tx, op.finish)
+			res[i].oks, err = s.finishIn(ctx, tx, op.finish)
 		}
 		if err != nil {
 			return nil, nil, err

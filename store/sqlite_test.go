@@ -95,6 +95,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"synchronous", "2"}, // FULL
 		{"busy_timeout", "5000"},
 		{"foreign_keys", "1"},
+		{"wal_autocheckpoint", "4000"},
 	}
 	for _, tt := range tests {
 		for _, pool := range []struct {

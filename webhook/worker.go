@@ -122,6 +122,7 @@ func (c *Config) validate() error {
 // Worker delivers the queue's events until its Run returns.
 type Worker struct {
 	cfg    Config
+	url    *url.URL // cfg.URL, parsed once: every attempt's request shares it (net/http only reads it)
 	client *http.Client
 	lease  time.Duration
 }
@@ -158,8 +159,13 @@ func New(c Config) (*Worker, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, err // validate parsed it already
+	}
 	return &Worker{
 		cfg: c,
+		url: u,
 		client: &http.Client{
 			Transport: c.Transport,
 			// A redirect is an answer like any other non-2xx one: the
@@ -428,10 +434,7 @@ func (w *Worker) post(ctx context.Context, sg *signer, ev store.Event) (int, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
+	req := w.request(ctx, body)
 	req.Header["Content-Type"] = contentTypeJSON
 	req.Header["User-Agent"] = userAgent
 	sg.setHeaders(req.Header, ev.ID, w.cfg.Now(), body)
@@ -442,6 +445,20 @@ func (w *Worker) post(ctx context.Context, sg *signer, ev store.Event) (int, err
 	defer res.Body.Close()
 	io.CopyN(io.Discard, res.Body, maxAnswerRead) //nolint:errcheck // the status is the answer
 	return res.StatusCode, nil
+}
+
+// request is a POST of body to the worker's URL, as
+// http.NewRequestWithContext makes it but without parsing the URL again.
+func (w *Worker) request(ctx context.Context, body []byte) *http.Request {
+	req := &http.Request{
+		Method: http.MethodPost, URL: w.url, Host: w.url.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        make(http.Header, 6),
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+	}
+	return req.WithContext(ctx)
 }
 
 // Header values every delivery sends; net/http only reads them.
