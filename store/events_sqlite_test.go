@@ -17,24 +17,7 @@ import (
 // the pending rows reads the whole backlog on every lease.
 func TestSQLiteLeasePlan(t *testing.T) {
 	s := openSQLiteTest(t, filepath.Join(t.TempDir(), "ossgate.db"))
-	rows, err := s.b.write.Query(`EXPLAIN QUERY PLAN `+sqliteLease, 1, "t", 1, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(plan, "\n")
+	got := sqlitePlan(t, s.b.write, sqliteLease, 1, "t", 1, 10)
 	if !strings.Contains(got, "USING INDEX webhook_events_due") || strings.Contains(got, "TEMP B-TREE") {
 		t.Errorf("lease plan:\n%s\nwant a search of webhook_events_due and no temporary B-tree", got)
 	}
