@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/ossgate/ossgate/internal/pgtest"
 	"github.com/ossgate/ossgate/webhook/webhooktest"
 )
 
@@ -216,36 +212,7 @@ func verifyWithNode(t *testing.T, reqs []webhooktest.Request) {
 
 // postgresSchemaURL is a fresh schema on OSSGATE_TEST_POSTGRES for one
 // test (dropped at its end), or a skip without that variable.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("OSSGATE_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("OSSGATE_TEST_POSTGRES not set; see store/POSTGRES_TESTING.md")
-	}
-	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "ossgate_e2e_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to OSSGATE_TEST_POSTGRES: %v", err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func postgresSchemaURL(t *testing.T) string { return pgtest.SchemaURL(t, "ossgate_e2e") }
 
 // metricValue reads one unlabelled series from the server's /metrics.
 func (e *webhookEnv) metricValue(t *testing.T, base, name string) float64 {

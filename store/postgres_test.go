@@ -2,57 +2,16 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/ossgate/ossgate/internal/pgtest"
 )
 
 // postgresTestURL is the server the Postgres tests use; they skip without it.
-// POSTGRES_TESTING.md says how to start a throwaway one.
-func postgresTestURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("OSSGATE_TEST_POSTGRES")
-	if u == "" {
-		t.Skip("OSSGATE_TEST_POSTGRES not set; see store/POSTGRES_TESTING.md")
-	}
-	return u
-}
+func postgresTestURL(t testing.TB) string { return pgtest.URL(t) }
 
-// freshSchema creates an empty schema, dropped when t ends, and returns a
-// URL whose connections use it: every test gets tables of its own.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := postgresTestURL(t)
-	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "ossgate_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to OSSGATE_TEST_POSTGRES: %v", err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("OSSGATE_TEST_POSTGRES is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema) // pgx sends unknown parameters as run-time settings
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshSchema is an empty schema of this test's own (internal/pgtest).
+func freshSchema(t testing.TB) string { return pgtest.SchemaURL(t, "ossgate_test") }
 
 func openPostgresTest(t testing.TB) checked[*postgresStore] {
 	t.Helper()

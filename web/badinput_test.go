@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -26,8 +25,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,9 +32,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/ossgate/ossgate/callback"
+	"github.com/ossgate/ossgate/internal/pgtest"
 	"github.com/ossgate/ossgate/policy"
 	"github.com/ossgate/ossgate/static"
 	"github.com/ossgate/ossgate/store"
@@ -851,33 +848,8 @@ func TestBadInputSlowBodies(t *testing.T) {
 // timestamp range than SQLite. Runs when OSSGATE_TEST_POSTGRES is set (see
 // store/POSTGRES_TESTING.md).
 func TestBadInputPostgres(t *testing.T) {
-	base := os.Getenv("OSSGATE_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("OSSGATE_TEST_POSTGRES not set; see store/POSTGRES_TESTING.md")
-	}
 	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := fmt.Sprintf("ossgate_badinput_%x", b)
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to OSSGATE_TEST_POSTGRES: %v", err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String())
+	db, err := store.Open(ctx, pgtest.SchemaURL(t, "ossgate_badinput"))
 	if err != nil {
 		t.Fatal(err)
 	}
