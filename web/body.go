@@ -26,24 +26,11 @@ func readBody(c echo.Context) ([]byte, error) {
 	return readBodyInto(c, nil)
 }
 
-// readBodyInto is readBody appending to b, as io.ReadAll does.
+// readBodyInto is readBody appending to b (a pooled buffer).
 func readBodyInto(c echo.Context, b []byte) ([]byte, error) {
-	r := c.Request().Body
-	var err error
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append pick the next size
-		}
-		var n int
-		n, err = r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			break
-		}
-	}
-	if err == io.EOF {
-		err = nil
-	}
+	buf := bytes.NewBuffer(b)
+	_, err := buf.ReadFrom(c.Request().Body)
+	b = buf.Bytes()
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
