@@ -115,18 +115,9 @@ const MaxSubjectLen = 255
 // maxTokenLen bounds the work a hostile Authorization header can cause.
 const maxTokenLen = 8 << 10
 
-// parse returns the caller's subject, or an unauthorized error that says
-// why without echoing the token.
-func (a *authenticator) parse(token string) (string, error) {
-	user, err := a.authenticate(token)
-	if err != nil {
-		return "", err
-	}
-	return user.(string), nil
-}
-
-// authenticate is parse with the subject boxed, as echo-jwt keeps it; a
-// token seen valid recently is not parsed again (see verifiedTokens).
+// authenticate returns the caller's subject (boxed, as echo-jwt keeps it),
+// or an unauthorized error that says why without echoing the token. A token
+// seen valid recently is not parsed again (see verifiedTokens).
 func (a *authenticator) authenticate(token string) (any, error) {
 	if len(token) > maxTokenLen {
 		return nil, unauthorized("The bearer token is too long.")

@@ -37,7 +37,7 @@ func TestParseWithBearerClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, perr := a.parse(tok)
+		_, perr := subjectOf(a, tok)
 		switch {
 		case c.want == "" && perr != nil:
 			t.Errorf("%v: refused: %v", c.claims, perr)
