@@ -450,7 +450,11 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	if o.webhooks {
 		// Both children, healthz and policy; the yardsticks are left out.
-		full = []phaseSpec{full[2], full[3],
+		byID := map[string]phaseSpec{}
+		for _, sp := range full {
+			byID[sp.id] = sp
+		}
+		full = []phaseSpec{byID[phaseHealthz], byID[phasePolicy],
 			{id: phaseHealthzHooks, label: "GET /healthz (ossgate, webhooks on)", targeter: vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: hooksBase + "/healthz"}),
 				server: hooks, base: hooksBase, wrk: []wrkRequest{{Method: http.MethodGet, Path: "/healthz"}}},
 			{id: phasePolicyHooks, label: "POST /api/uploads/policy (ossgate, webhooks on)", targeter: policyTargeter(hooksBase+"/api/uploads/policy", 0),
