@@ -150,6 +150,9 @@ func (s *sqliteStore) submit(ctx context.Context, req insertReq) (bool, error) {
 // writes named in events_sqlite.go.
 func (s *sqliteStore) writeLoop() {
 	defer close(s.writerDone)
+	var rate arrivals
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		var batch []insertReq
 		var ops []*outboxOp
@@ -173,6 +176,12 @@ func (s *sqliteStore) writeLoop() {
 				break
 			}
 		}
+		// The webhook worker's leases and outcomes wait too: while records
+		// arrive they share the records' commits instead of adding their own.
+		if more, gap := rate.plan(time.Now()); more > 0 {
+			s.gather(&batch, &ops, more, gap, timer)
+		}
+		rate.observe(time.Now(), len(batch))
 		s.commitWith(batch, ops)
 	}
 }
