@@ -587,7 +587,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 				}
 			}
 			p := pacedHooks{off: ossgate, on: hooks, offBase: base, onBase: hooksBase, targets: targets[used:],
-				load: o.pacedLoad, conns: o.conns, duration: o.duration, rounds: o.rounds, recv: recv}
+				load: o.pacedLoad, conns: o.conns, duration: o.duration, rounds: o.rounds, recv: recv, perfDir: o.perfDir}
 			phases, paced := p.run(ctx, rep, logf)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

@@ -295,6 +295,7 @@ type pacedHooks struct {
 	duration        time.Duration // in total per child
 	rounds          int
 	recv            *hookReceiver
+	perfDir         string // -perf-dir: profile each phase's first slice
 }
 
 // pacedReport is the paced phase's delivery figures.
@@ -339,7 +340,17 @@ func (p pacedHooks) run(ctx context.Context, rep *report, logf func(string, ...a
 			if specs[i].id == phasePacedCallbackHooks {
 				track.begin()
 			}
+			var stopPerf func()
+			if p.perfDir != "" && round == 0 {
+				var err error
+				if stopPerf, err = perfSlice(p.perfDir, specs[i].id, specs[i].server.cmd.Process.Pid, logf); err != nil {
+					logf("%v: %s is not profiled", err, specs[i].id)
+				}
+			}
 			measure(ctx, specs[i], accs[i])
+			if stopPerf != nil {
+				stopPerf()
+			}
 			if specs[i].id == phasePacedCallbackHooks {
 				track.end()
 			}
