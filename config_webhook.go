@@ -61,7 +61,7 @@ func loadWebhookConfig(c *Config, env func(name, def string) string, bad func(na
 			w.Timeout = d
 		}
 	}
-	w.Concurrency = 16
+	w.Concurrency = 32 // throughput is senders ÷ the receiver's latency (docs/PERFORMANCE.md, round 4)
 	if s := env("OSSGATE_WEBHOOK_CONCURRENCY", ""); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 64 {

@@ -21,7 +21,7 @@ func TestLoadWebhookConfig(t *testing.T) {
 		}},
 		{"defaults", map[string]string{"OSSGATE_WEBHOOK_URL": "https://app.example.com/hooks?t=1", "OSSGATE_WEBHOOK_SECRET": a}, "", func(t *testing.T, c Config) {
 			w := c.Webhooks
-			if len(w.Secrets) != 1 || w.Timeout != 15*time.Second || w.Concurrency != 16 || w.RetryBase != 5*time.Second || !storeOptions(c).Events {
+			if len(w.Secrets) != 1 || w.Timeout != 15*time.Second || w.Concurrency != 32 || w.RetryBase != 5*time.Second || !storeOptions(c).Events {
 				t.Errorf("webhooks = %+v", w)
 			}
 		}},
