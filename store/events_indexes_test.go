@@ -96,12 +96,7 @@ func TestPostgresEventIndexes(t *testing.T) {
 // events, not the others leased beside them, and report a stale lease.
 func TestSQLiteFinishDeliveredClasses(t *testing.T) {
 	ctx := context.Background()
-	st, err := openSQLite(ctx, filepath.Join(t.TempDir(), "ossgate.db"), Options{Events: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := st.(checked[*sqliteStore])
+	s := openSQLiteEvents(t)
 	for i, p := range s.b.prepared.all() {
 		if *p == nil {
 			t.Fatalf("writer statement %d not prepared at open", i)

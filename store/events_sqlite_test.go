@@ -27,11 +27,7 @@ func TestSQLiteLeasePlan(t *testing.T) {
 // next_attempt_at, passing over the leased ones, with a backlog in place.
 func TestSQLiteLeaseAfterBacklog(t *testing.T) {
 	ctx := context.Background()
-	s, err := openSQLite(ctx, filepath.Join(t.TempDir(), "ossgate.db"), Options{Events: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteEvents(t)
 	for i := range 50 {
 		if _, _, err := s.Insert(ctx, rec(fmt.Sprintf("r%02d", i), "alice", fmt.Sprintf("uploads/%02d", i), at(i))); err != nil {
 			t.Fatal(err)
@@ -95,15 +91,11 @@ func TestEventIDsSortByTime(t *testing.T) {
 func TestSQLiteGroupCommitOneCore(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	ctx := context.Background()
-	s, err := openSQLite(ctx, filepath.Join(t.TempDir(), "ossgate.db"), Options{Events: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteEvents(t)
 	const workers, each = 32, 20
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
-	before := s.(checked[*sqliteStore]).b.txs.Load()
+	before := s.b.txs.Load()
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -128,7 +120,7 @@ func TestSQLiteGroupCommitOneCore(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	txs := s.(checked[*sqliteStore]).b.txs.Load() - before
+	txs := s.b.txs.Load() - before
 	if n, _ := s.PendingEvents(ctx); n != workers*each {
 		t.Fatalf("%d events pending, want %d", n, workers*each)
 	}

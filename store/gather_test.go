@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -60,13 +59,9 @@ func TestArrivalsPlan(t *testing.T) {
 // development machine, less than the 0.25 ms between records).
 func TestSQLiteGroupCommitPaced(t *testing.T) {
 	ctx := context.Background()
-	s, err := openSQLite(ctx, filepath.Join(t.TempDir(), "ossgate.db"), Options{Events: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteEvents(t)
 	const n, every = 400, 250 * time.Microsecond // 4000 a second for 0.1 s
-	before := s.(checked[*sqliteStore]).b.txs.Load()
+	before := s.b.txs.Load()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	start := time.Now()
@@ -91,7 +86,7 @@ func TestSQLiteGroupCommitPaced(t *testing.T) {
 	if got, _ := s.PendingEvents(ctx); got != n {
 		t.Fatalf("%d events pending, want %d", got, n)
 	}
-	txs := s.(checked[*sqliteStore]).b.txs.Load() - before
+	txs := s.b.txs.Load() - before
 	if txs > n/2 {
 		t.Errorf("%d records at %v intervals took %d transactions; want at most %d", n, every, txs, n/2)
 	}

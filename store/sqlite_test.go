@@ -23,6 +23,18 @@ func openSQLiteTest(t testing.TB, path string) checked[*sqliteStore] {
 	return s.(checked[*sqliteStore])
 }
 
+// openSQLiteEvents opens a store in a fresh file that writes webhook
+// events, and closes it when the test ends.
+func openSQLiteEvents(t testing.TB) checked[*sqliteStore] {
+	t.Helper()
+	s, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "ossgate.db"), Options{Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s.(checked[*sqliteStore])
+}
+
 func TestSQLite(t *testing.T) {
 	runSuite(t, func(t *testing.T) Store {
 		return openSQLiteTest(t, filepath.Join(t.TempDir(), "ossgate.db"))
