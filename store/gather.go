@@ -32,26 +32,29 @@ func (a *arrivals) observe(now time.Time, n int) {
 	a.last = now
 }
 
-// plan says, at now, how many more records to wait for and how long to
-// wait for the next one (twice the mean gap, so a pause in the arrivals —
-// every client already waiting on this commit, say — ends the wait early).
-// more is 0 when records come slower than one per gatherWindow, or when
-// none came for a while (the smoothed rate still remembers a burst that
-// ended, and the first record after it should not wait).
-func (a *arrivals) plan(now time.Time) (more int, gap time.Duration) {
-	more = int(a.rate * gatherWindow.Seconds())
-	if more < 1 || now.Sub(a.last) > 4*gatherWindow {
+// plan says, at now, how many records a window's worth of arrivals
+// holds, and how long to wait for the next one (twice the mean gap, so a
+// pause in the arrivals ends the wait early). expect is 0 when records
+// come slower than one per gatherWindow, or when none came for a while
+// (the smoothed rate still remembers a burst that ended, and the first
+// record after it should not wait).
+func (a *arrivals) plan(now time.Time) (expect int, gap time.Duration) {
+	expect = int(a.rate * gatherWindow.Seconds())
+	if expect < 1 || now.Sub(a.last) > 4*gatherWindow {
 		return 0, 0
 	}
-	return more, min(time.Duration(2*float64(time.Second)/a.rate), gatherWindow)
+	return expect, min(time.Duration(2*float64(time.Second)/a.rate), gatherWindow)
 }
 
 // gather adds to batch (and ops) the records that arrive within
-// gatherWindow, until more of them came, the batch is full, a gap between
-// two arrivals is longer than gap, or the store closes.
-func (s *sqliteStore) gather(batch *[]insertReq, ops *[]*outboxOp, more int, gap time.Duration, timer *time.Timer) {
+// gatherWindow, until the batch holds expect records (or maxBatch), a gap
+// between two arrivals is longer than gap, or the store closes. A batch
+// that already holds expect records does not wait: at saturation the
+// records ready at once fill it, and the clients that could send more may
+// all be waiting on this commit.
+func (s *sqliteStore) gather(batch *[]insertReq, ops *[]*outboxOp, expect int, gap time.Duration, timer *time.Timer) {
 	deadline := time.Now().Add(gatherWindow)
-	want := min(len(*batch)+more, maxBatch)
+	want := min(expect, maxBatch)
 	for len(*batch) < want && len(*ops) < maxBatch {
 		wait := min(gap, time.Until(deadline))
 		if wait <= 0 {

@@ -24,7 +24,7 @@ func TestArrivalsPlan(t *testing.T) {
 	tests := []struct {
 		name     string
 		feed     func(*arrivals) time.Time // returns when plan is asked
-		wantMore int
+		wantExpect int
 		wantGap  time.Duration
 	}{
 		{"nothing seen yet", func(*arrivals) time.Time { return t0 }, 0, 0},
@@ -41,10 +41,10 @@ func TestArrivalsPlan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var a arrivals
 			now := tt.feed(&a)
-			more, gap := a.plan(now)
+			expect, gap := a.plan(now)
 			// The smoothed rate converges on the true one from below.
-			if more != tt.wantMore && more != tt.wantMore-1 {
-				t.Errorf("more = %d, want %d (rate %.0f/s)", more, tt.wantMore, a.rate)
+			if expect != tt.wantExpect && expect != tt.wantExpect-1 {
+				t.Errorf("expect = %d, want %d (rate %.0f/s)", expect, tt.wantExpect, a.rate)
 			}
 			if d := gap - tt.wantGap; d < -tt.wantGap/50 || d > tt.wantGap/50 {
 				t.Errorf("gap = %v, want %v (rate %.0f/s)", gap, tt.wantGap, a.rate)

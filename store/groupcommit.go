@@ -178,8 +178,8 @@ func (s *sqliteStore) writeLoop() {
 		}
 		// The webhook worker's leases and outcomes wait too: while records
 		// arrive they share the records' commits instead of adding their own.
-		if more, gap := rate.plan(time.Now()); more > 0 {
-			s.gather(&batch, &ops, more, gap, timer)
+		if expect, gap := rate.plan(time.Now()); len(batch) < expect {
+			s.gather(&batch, &ops, expect, gap, timer)
 		}
 		rate.observe(time.Now(), len(batch))
 		s.commitWith(batch, ops)
