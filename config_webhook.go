@@ -61,11 +61,11 @@ func loadWebhookConfig(c *Config, env func(name, def string) string, bad func(na
 			w.Timeout = d
 		}
 	}
-	w.Concurrency = 32 // throughput is senders ÷ the receiver's latency (docs/PERFORMANCE.md, round 4)
+	w.Concurrency = 64 // throughput is senders ÷ the receiver's latency (docs/PERFORMANCE.md, round 4)
 	if s := env("OSSGATE_WEBHOOK_CONCURRENCY", ""); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 64 {
-			bad("OSSGATE_WEBHOOK_CONCURRENCY", "must be a whole number from 1 to 64, got %q", s)
+		if err != nil || n < 1 || n > 256 {
+			bad("OSSGATE_WEBHOOK_CONCURRENCY", "must be a whole number from 1 to 256, got %q", s)
 		} else {
 			w.Concurrency = n
 		}

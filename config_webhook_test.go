@@ -21,7 +21,7 @@ func TestLoadWebhookConfig(t *testing.T) {
 		}},
 		{"defaults", map[string]string{"OSSGATE_WEBHOOK_URL": "https://app.example.com/hooks?t=1", "OSSGATE_WEBHOOK_SECRET": a}, "", func(t *testing.T, c Config) {
 			w := c.Webhooks
-			if len(w.Secrets) != 1 || w.Timeout != 15*time.Second || w.Concurrency != 32 || w.RetryBase != 5*time.Second || !storeOptions(c).Events {
+			if len(w.Secrets) != 1 || w.Timeout != 15*time.Second || w.Concurrency != 64 || w.RetryBase != 5*time.Second || !storeOptions(c).Events {
 				t.Errorf("webhooks = %+v", w)
 			}
 		}},
@@ -43,6 +43,7 @@ func TestLoadWebhookConfig(t *testing.T) {
 		{"user info", map[string]string{"OSSGATE_WEBHOOK_URL": "https://u:pw@app.example.com/h", "OSSGATE_WEBHOOK_SECRET": a}, "OSSGATE_WEBHOOK_URL", nil},
 		{"timeout", map[string]string{"OSSGATE_WEBHOOK_URL": "https://app.example.com/h", "OSSGATE_WEBHOOK_SECRET": a, "OSSGATE_WEBHOOK_TIMEOUT": "2m"}, "OSSGATE_WEBHOOK_TIMEOUT", nil},
 		{"concurrency", map[string]string{"OSSGATE_WEBHOOK_URL": "https://app.example.com/h", "OSSGATE_WEBHOOK_SECRET": a, "OSSGATE_WEBHOOK_CONCURRENCY": "0"}, "OSSGATE_WEBHOOK_CONCURRENCY", nil},
+		{"concurrency above the worker's bound", map[string]string{"OSSGATE_WEBHOOK_URL": "https://app.example.com/h", "OSSGATE_WEBHOOK_SECRET": a, "OSSGATE_WEBHOOK_CONCURRENCY": "257"}, "OSSGATE_WEBHOOK_CONCURRENCY", nil},
 		{"retry base", map[string]string{"OSSGATE_WEBHOOK_URL": "https://app.example.com/h", "OSSGATE_WEBHOOK_SECRET": a, "OSSGATE_WEBHOOK_RETRY_BASE": "1ms"}, "OSSGATE_WEBHOOK_RETRY_BASE", nil},
 	}
 	for _, tt := range tests {
