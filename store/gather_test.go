@@ -22,10 +22,10 @@ func TestArrivalsPlan(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name     string
-		feed     func(*arrivals) time.Time // returns when plan is asked
+		name       string
+		feed       func(*arrivals) time.Time // returns when plan is asked
 		wantExpect int
-		wantGap  time.Duration
+		wantGap    time.Duration
 	}{
 		{"nothing seen yet", func(*arrivals) time.Time { return t0 }, 0, 0},
 		{"one record every 2 ms", steady(1, 2*time.Millisecond), 0, 0},
