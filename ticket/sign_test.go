@@ -18,8 +18,8 @@ func golangJWT(t testing.TB, c Claims, now time.Time) string {
 		names = slices.Compact(slices.Sorted(slices.Values(c.VarNames)))
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
-		Bucket: c.Bucket, Key: c.Key, KeyPrefix: c.KeyPrefix, Size: c.Size, ContentType: c.ContentType,
-		Filename: c.Filename, BodyType: c.BodyType, VarNames: names,
+		uploadClaims: uploadClaims{Bucket: c.Bucket, Key: c.Key, KeyPrefix: c.KeyPrefix, Size: c.Size, ContentType: c.ContentType,
+			Filename: c.Filename, BodyType: c.BodyType, VarNames: names},
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, Subject: c.User,
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(c.ExpiresAt)},
 	}).SignedString(secret)

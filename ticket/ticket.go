@@ -72,7 +72,8 @@ func (c Claims) AllowsKey(key string) bool {
 	return !strings.ContainsFunc(name, unicode.IsControl)
 }
 
-type jwtClaims struct {
+// uploadClaims are a ticket's own claims, beside the registered ones.
+type uploadClaims struct {
 	Bucket      string   `json:"bkt"`
 	Key         string   `json:"key,omitempty"`
 	KeyPrefix   string   `json:"kp,omitempty"`
@@ -81,6 +82,10 @@ type jwtClaims struct {
 	Filename    string   `json:"fn,omitempty"`
 	BodyType    string   `json:"bt"`
 	VarNames    []string `json:"vars,omitempty"`
+}
+
+type jwtClaims struct {
+	uploadClaims
 	jwt.RegisteredClaims
 }
 
@@ -131,14 +136,16 @@ func sortedUnique(s []string) bool {
 // jwtClaims returns c's JWT claims with those names and dates.
 func (c Claims) jwtClaims(names []string, issuedAt, expiresAt *jwt.NumericDate) jwtClaims {
 	return jwtClaims{
-		Bucket:      c.Bucket,
-		Key:         c.Key,
-		KeyPrefix:   c.KeyPrefix,
-		Size:        c.Size,
-		ContentType: c.ContentType,
-		Filename:    c.Filename,
-		BodyType:    c.BodyType,
-		VarNames:    names,
+		uploadClaims: uploadClaims{
+			Bucket:      c.Bucket,
+			Key:         c.Key,
+			KeyPrefix:   c.KeyPrefix,
+			Size:        c.Size,
+			ContentType: c.ContentType,
+			Filename:    c.Filename,
+			BodyType:    c.BodyType,
+			VarNames:    names,
+		},
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.User,
