@@ -1,37 +1,16 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossgate/ossgate/internal/jsontest"
 )
-
-// stdJSON is the reference: encoding/json without HTML escaping.
-func stdJSON(t testing.TB, v any) string {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatalf("encoding/json: %v", err)
-	}
-	return strings.TrimSuffix(buf.String(), "\n")
-}
-
-// jsonStringSeeds are the strings that stress JSON escaping (the same set
-// internal/jsonstr tests its writer with).
-var jsonStringSeeds = []string{
-	"", "plain", `quote " and backslash \`, "<script>&amp;</script>", "tab\tnl\ncr\rbs\bff\f",
-	"\x00\x01\x1f\x7f", "ü日本語🙂", "\u2028\u2029", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate",
-	"${x:caption}", "\u00a0\ufeff", strings.Repeat("a\"", 100),
-}
 
 // referenceDocument writes what Policy.JSON should give, with encoding/json.
 func referenceDocument(t testing.TB, exp time.Time, conds ...any) string {
-	return stdJSON(t, struct {
+	return jsontest.Encode(t, struct {
 		Expiration string `json:"expiration"`
 		Conditions []any  `json:"conditions"`
 	}{exp.UTC().Format(expirationLayout), conds})
@@ -40,7 +19,7 @@ func referenceDocument(t testing.TB, exp time.Time, conds ...any) string {
 // FuzzPolicyJSON checks whole documents against encoding/json, with hostile
 // values in every string position.
 func FuzzPolicyJSON(f *testing.F) {
-	for _, s := range jsonStringSeeds {
+	for _, s := range jsontest.StringSeeds {
 		f.Add(s, "image/jpeg", s, int64(7))
 	}
 	exp := time.Date(2026, 11, 25, 8, 40, 0, 0, time.UTC)
@@ -61,7 +40,7 @@ func FuzzPolicyJSON(f *testing.F) {
 		}
 		cb64, _ := cb.Encode()
 		cbJSON, _ := base64.StdEncoding.DecodeString(cb64)
-		if want := stdJSON(t, struct {
+		if want := jsontest.Encode(t, struct {
 			URL      string `json:"callbackUrl"`
 			Body     string `json:"callbackBody"`
 			BodyType string `json:"callbackBodyType,omitempty"`

@@ -6,18 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// marshalJSON is the reference AppendJSON must equal: json.Marshal, which
-// escapes HTML as Echo's c.JSON does.
-func marshalJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("json.Marshal: %v", err)
-	}
-	return string(b)
-}
+	"github.com/ossgate/ossgate/internal/jsontest"
+)
 
 func checkUploadJSON(t testing.TB, u *SignedUpload) {
 	t.Helper()
@@ -25,7 +16,7 @@ func checkUploadJSON(t testing.TB, u *SignedUpload) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "prefix" + marshalJSON(t, u); string(got) != want {
+	if want := "prefix" + jsontest.Marshal(t, u); string(got) != want {
 		t.Fatalf("AppendJSON\n got: %s\nwant: %s", got, want)
 	}
 }
@@ -51,7 +42,7 @@ func TestSignedUploadAppendJSON(t *testing.T) {
 		{"empty maps", &SignedUpload{Fields: map[string]string{}, Headers: map[string]string{}}},
 		{"many fields", &SignedUpload{Fields: func() map[string]string {
 			m := map[string]string{}
-			for _, s := range jsonStringSeeds {
+			for _, s := range jsontest.StringSeeds {
 				m[s] = s
 				m["k"+s] = strings.Repeat(s, 3)
 			}
@@ -61,7 +52,7 @@ func TestSignedUploadAppendJSON(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) { checkUploadJSON(t, c.u) })
 	}
-	for _, s := range jsonStringSeeds {
+	for _, s := range jsontest.StringSeeds {
 		checkUploadJSON(t, &SignedUpload{Method: s, URL: s, Key: s, Ticket: s, Headers: map[string]string{s: s}, Fields: map[string]string{"a": s}})
 	}
 }
@@ -82,7 +73,7 @@ func TestAppendStringHTMLEveryOffset(t *testing.T) {
 	for _, special := range []string{"<", ">", "&", `"`, "\x00", "=", "?", "%", "'", "\xff", "\u2028"} {
 		for off := range 20 {
 			s := strings.Repeat("a", off) + special + strings.Repeat("b", 20-off)
-			if got, want := string(appendStringHTML(nil, s)), marshalJSON(t, s); got != want {
+			if got, want := string(appendStringHTML(nil, s)), jsontest.Marshal(t, s); got != want {
 				t.Errorf("appendStringHTML(%q)\n got: %s\nwant: %s", s, got, want)
 			}
 		}
@@ -90,7 +81,7 @@ func TestAppendStringHTMLEveryOffset(t *testing.T) {
 }
 
 func FuzzSignedUploadJSON(f *testing.F) {
-	for _, s := range jsonStringSeeds {
+	for _, s := range jsontest.StringSeeds {
 		f.Add(s, s, int64(7))
 	}
 	f.Fuzz(func(t *testing.T, a, b string, n int64) {

@@ -1,45 +1,17 @@
 package jsonstr
 
 import (
-	"bytes"
-	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/ossgate/ossgate/internal/jsontest"
 )
 
-// stdJSON is the reference of Append: encoding/json without HTML escaping.
-func stdJSON(t testing.TB, v any) string {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatalf("encoding/json: %v", err)
-	}
-	return strings.TrimSuffix(buf.String(), "\n")
-}
-
-// marshalJSON is the reference of AppendHTML: json.Marshal.
-func marshalJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("json.Marshal: %v", err)
-	}
-	return string(b)
-}
-
-var jsonStringSeeds = []string{
-	"", "plain", `quote " and backslash \`, "<script>&amp;</script>", "tab\tnl\ncr\rbs\bff\f",
-	"\x00\x01\x1f\x7f", "ü日本語🙂", "\u2028\u2029", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate",
-	"${x:caption}", "\u00a0\ufeff", strings.Repeat("a\"", 100),
-}
-
 func TestAppend(t *testing.T) {
-	for _, s := range jsonStringSeeds {
+	for _, s := range jsontest.StringSeeds {
 		t.Run(strings.ToValidUTF8(s, "?"), func(t *testing.T) {
-			if got, want := string(Append(nil, s)), stdJSON(t, s); got != want {
+			if got, want := string(Append(nil, s)), jsontest.Encode(t, s); got != want {
 				t.Errorf("Append(%q)\n got: %s\nwant: %s", s, got, want)
 			}
 		})
@@ -52,7 +24,7 @@ func TestAppendEveryOffset(t *testing.T) {
 	for _, special := range []string{`"`, `\`, "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "\u2028", " ", "~"} {
 		for off := range 20 {
 			s := strings.Repeat("a", off) + special + strings.Repeat("b", 20-off)
-			if got, want := string(Append(nil, s)), stdJSON(t, s); got != want {
+			if got, want := string(Append(nil, s)), jsontest.Encode(t, s); got != want {
 				t.Errorf("Append(%q)\n got: %s\nwant: %s", s, got, want)
 			}
 		}
@@ -71,10 +43,10 @@ func TestAppendRandom(t *testing.T) {
 			b.WriteString(alphabet[r.IntN(len(alphabet))])
 		}
 		s := b.String()
-		if got, want := string(Append(nil, s)), stdJSON(t, s); got != want {
+		if got, want := string(Append(nil, s)), jsontest.Encode(t, s); got != want {
 			t.Fatalf("Append(%q)\n got: %s\nwant: %s", s, got, want)
 		}
-		if got, want := string(AppendHTML(nil, s)), marshalJSON(t, s); got != want {
+		if got, want := string(AppendHTML(nil, s)), jsontest.Marshal(t, s); got != want {
 			t.Fatalf("AppendHTML(%q)\n got: %s\nwant: %s", s, got, want)
 		}
 		checkBytesAsString(t, s)
@@ -93,14 +65,14 @@ func checkBytesAsString(t *testing.T, s string) {
 }
 
 func FuzzAppend(f *testing.F) {
-	for _, s := range jsonStringSeeds {
+	for _, s := range jsontest.StringSeeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(Append(nil, s)), stdJSON(t, s); got != want {
+		if got, want := string(Append(nil, s)), jsontest.Encode(t, s); got != want {
 			t.Fatalf("Append(%q)\n got: %s\nwant: %s", s, got, want)
 		}
-		if got, want := string(AppendHTML(nil, s)), marshalJSON(t, s); got != want {
+		if got, want := string(AppendHTML(nil, s)), jsontest.Marshal(t, s); got != want {
 			t.Fatalf("AppendHTML(%q)\n got: %s\nwant: %s", s, got, want)
 		}
 		checkBytesAsString(t, s)
