@@ -103,40 +103,38 @@ func (r *report) webhookVerdicts() []verdict {
 		}
 	}
 	h := r.Webhooks
-	target := fmt.Sprintf("delivery keeps up: every event delivered ≤ %v after its callback slice ended", targetHooksDrain)
-	switch {
-	case h.Answered == 0:
-		out = append(out, verdict{target, "no callbacks", "N/A"})
-	case h.Delivered < h.Answered:
-		out = append(out, verdict{target, fmt.Sprintf("%d of %d delivered", h.Delivered, h.Answered), "MISS"})
-	default:
-		out = append(out, verdict{target, fmt.Sprintf("all %d, at most %s after", h.Answered, fmtSigned(h.MaxSliceDrain)), passMiss(h.MaxSliceDrain <= targetHooksDrain)})
-	}
-	target = fmt.Sprintf("delivery keeps up: delivery rate ≥ %.2f × callback rate while callbacks ran", targetHooksRate)
-	if v := ratio(h.DeliveryRate(), h.CallbackRate()); math.IsNaN(v) {
-		out = append(out, verdict{target, "no callbacks", "N/A"})
-	} else {
-		out = append(out, verdict{target, fmt.Sprintf("%.0f/s vs %.0f/s (%.3f×)", h.DeliveryRate(), h.CallbackRate(), v), passMiss(v >= targetHooksRate)})
-	}
+	out = append(out,
+		drainVerdict(fmt.Sprintf("delivery keeps up: every event delivered ≤ %v after its callback slice ended", targetHooksDrain), h),
+		rateVerdict(fmt.Sprintf("delivery keeps up: delivery rate ≥ %.2f × callback rate while callbacks ran", targetHooksRate), h))
 	if p := h.Paced; p != nil {
-		target := fmt.Sprintf("paced callbacks (%.0f%% of max): delivery rate ≥ %.2f × callback rate while they ran", p.Load*100, targetHooksRate)
-		if v := ratio(p.DeliveryRate(), p.CallbackRate()); math.IsNaN(v) {
-			out = append(out, verdict{target, "no callbacks", "N/A"})
-		} else {
-			out = append(out, verdict{target, fmt.Sprintf("%.0f/s vs %.0f/s (%.3f×)", p.DeliveryRate(), p.CallbackRate(), v), passMiss(v >= targetHooksRate)})
-		}
-		target = fmt.Sprintf("paced callbacks: every event delivered ≤ %v after its slice ended", targetHooksDrain)
-		switch {
-		case p.Answered == 0:
-			out = append(out, verdict{target, "no callbacks", "N/A"})
-		case p.Delivered < p.Answered:
-			out = append(out, verdict{target, fmt.Sprintf("%d of %d delivered", p.Delivered, p.Answered), "MISS"})
-		default:
-			out = append(out, verdict{target, fmt.Sprintf("all %d, at most %s after", p.Answered, fmtSigned(p.MaxSliceDrain)), passMiss(p.MaxSliceDrain <= targetHooksDrain)})
-		}
+		out = append(out,
+			rateVerdict(fmt.Sprintf("paced callbacks (%.0f%% of max): delivery rate ≥ %.2f × callback rate while they ran", p.Load*100, targetHooksRate), p.hookReport),
+			drainVerdict(fmt.Sprintf("paced callbacks: every event delivered ≤ %v after its slice ended", targetHooksDrain), p.hookReport))
 		if lat, ok := r.pacedLatency(); ok {
 			out = append(out, verdict{"paced callbacks: latency with webhooks on vs off (reported, no target)", lat, "N/A"})
 		}
 	}
 	return append(out, r.errorsVerdict(), r.rssVerdict())
+}
+
+// drainVerdict: every event of h arrived within targetHooksDrain of its
+// slice's end.
+func drainVerdict(target string, h *hookReport) verdict {
+	switch {
+	case h.Answered == 0:
+		return verdict{target, "no callbacks", "N/A"}
+	case h.Delivered < h.Answered:
+		return verdict{target, fmt.Sprintf("%d of %d delivered", h.Delivered, h.Answered), "MISS"}
+	}
+	return verdict{target, fmt.Sprintf("all %d, at most %s after", h.Answered, fmtSigned(h.MaxSliceDrain)), passMiss(h.MaxSliceDrain <= targetHooksDrain)}
+}
+
+// rateVerdict: h's events arrived at targetHooksRate × its callback rate or
+// faster while its slices ran.
+func rateVerdict(target string, h *hookReport) verdict {
+	v := ratio(h.DeliveryRate(), h.CallbackRate())
+	if math.IsNaN(v) {
+		return verdict{target, "no callbacks", "N/A"}
+	}
+	return verdict{target, fmt.Sprintf("%.0f/s vs %.0f/s (%.3f×)", h.DeliveryRate(), h.CallbackRate(), v), passMiss(v >= targetHooksRate)}
 }
