@@ -269,9 +269,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	base := "http://" + addr
 	childEnv := func(addr, db string) []string {
-		env := append(cleanEnv(),
-			"OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId",
-			"OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef",
+		env := serverEnv(
 			"OSS_BUCKET="+bucket,
 			"OSS_REGION="+region,
 			"OSSGATE_ADDR="+addr,
@@ -284,7 +282,6 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			"OSSGATE_CALLBACK_CONFIRM=off",
 			"OSSGATE_DB="+db,
 		)
-		env = append(env, "GOMAXPROCS=1") // one core, like the other servers
 		return append(env, o.ossgateEnv...)
 	}
 	env := childEnv(addr, filepath.Join(tmp, "ossgate.db"))
@@ -311,7 +308,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	baseline, err := startChild("baseline", baselineBin,
 		[]string{"-addr", baddr, "-bucket", bucket, "-region", region, "-callback-url", base + "/api/uploads/callback",
 			"-floor-bytes", strconv.Itoa(answerBytes)},
-		append(cleanEnv(), "GOMAXPROCS=1", "OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef"),
+		serverEnv(),
 		filepath.Join(tmp, "baseline.log"), plan.serverPrefix())
 	if err != nil {
 		return nil, err
@@ -364,7 +361,7 @@ func loadtest(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		}
 		saddr = "127.0.0.1:" + strconv.Itoa(sport)
 		sample, err = startChild("sample", sampleBin, []string{"-addr", saddr, "-callback-url", base + "/api/uploads/callback"},
-			append(cleanEnv(), "GOMAXPROCS=1", "OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef"),
+			serverEnv(),
 			filepath.Join(tmp, "sample.log"), plan.serverPrefix())
 		if err != nil {
 			return nil, err
@@ -980,6 +977,14 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// serverEnv is the environment of every server the tool starts: cleanEnv,
+// one core (GOMAXPROCS=1), the fake OSS credentials, and extra.
+func serverEnv(extra ...string) []string {
+	env := append(cleanEnv(), "GOMAXPROCS=1",
+		"OSS_ACCESS_KEY_ID=LTAI5tLoadTestFakeKeyId", "OSS_ACCESS_KEY_SECRET=LoadTestFakeSecret0123456789abcdef")
+	return append(env, extra...)
 }
 
 func randomHex(n int) string {
